@@ -1,0 +1,8 @@
+import XCTest
+@testable import Store
+
+final class StoreSmokeTests: XCTestCase {
+    func testModuleLoads() {
+        XCTAssertFalse(String(describing: StoreModule.self).isEmpty)
+    }
+}

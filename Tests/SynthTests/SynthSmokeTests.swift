@@ -1,0 +1,8 @@
+import XCTest
+@testable import Synth
+
+final class SynthSmokeTests: XCTestCase {
+    func testModuleLoads() {
+        XCTAssertFalse(String(describing: SynthModule.self).isEmpty)
+    }
+}
