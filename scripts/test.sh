@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 swift build -c release -Xswiftc -enable-testing --product celltrack
-swift test -c release -Xswiftc -enable-testing --parallel "$@"
+swift test -c release -Xswiftc -enable-testing --disable-swift-testing "$@"
