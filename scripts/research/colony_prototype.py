@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Classical segmentation of touching rod-shaped bacteria in phase contrast ("--method colony"),
+research prototype for issue 5.  Python is for research only; the product is the Swift port.
+
+Every step uses an operation with a clear Swift counterpart in the Segmentation module:
+median (histogram / nth-element), separable Gaussian and Gaussian derivatives, a square min filter
+(separable), EDT, connected-component labelling, marker watershed with mask, per-label means (bincount).
+One physical scale drives every size: the expected cell width  w = width_um / pixel_size  (px).
+All thresholds are dimensionless (relative to the background texture or to the local cell contrast).
+Deterministic: no randomness; ties in the watershed follow skimage's (value, age) order.
+
+Usage:
+  colony_prototype.py --in STACK_OR_DIR_OR_FILE --out DIR --pixel-size UM [--polarity dark|bright]
+writes DIR/mask###.tif (uint16 labels) and prints per-frame seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import time
+
+import numpy as np
+import tifffile
+from scipy import ndimage as ndi
+from skimage.morphology import disk
+from skimage.segmentation import watershed
+
+# Defaults.  Sizes are fractions of the cell width w (px); thresholds are dimensionless.
+DEFAULTS = dict(
+    width_um=1.0,      # expected cell width (E. coli ~1 um); w = width_um / pixel_size
+    sigma_smooth=1/16, # Gaussian pre-smoothing, x w  (~1 px at 0.065 um/px): noise only, keeps 3-5 px gaps
+    t_fg=3.0,          # foreground: smoothed image darker than background by t_fg x background texture (robust sigma)
+    r_open=1/8,        # binary opening radius, x w: removes 1-2 px specks and hairline bridges
+    sigma_ridge=1/8,   # Hessian scale for the bright lines between cells, x w (~gap half-width)
+    darkness_win=2.0,  # side of the square window (x w) for the local darkness that normalises the ridge
+    t_ridge=0.035,     # a pixel is "on a boundary" when ridge/local darkness >= t_ridge (cuts the cores)
+    r_core=1/6,        # markers: cut foreground eroded by r_core x w (EDT > r_core w) -> one core per cell
+    min_core=0.05,     # markers smaller than min_core x w^2 px are dropped (noise cores)
+    trim=0.2,          # final pixel test 1: darker than trim x (mean level of the cell's core)
+    t_gap=0.05,        # final pixel test 2: ridge/local darkness < t_gap (the bright gap between cells is background)
+    min_area=1.0,      # objects smaller than min_area x w^2 px are dropped (debris, dark dots)
+)
+
+
+def gaussian_hessian_min_eig(img, sigma):
+    """Smallest eigenvalue of the Hessian of the Gaussian-smoothed image (separable Gaussian derivative
+    filters d2/dx2, d2/dy2, d2/dxdy; closed-form 2x2 eigenvalue).  Strongly negative on thin BRIGHT lines:
+    the halo lines between touching cells in phase contrast."""
+    hxx = ndi.gaussian_filter(img, sigma, order=(0, 2))
+    hyy = ndi.gaussian_filter(img, sigma, order=(2, 0))
+    hxy = ndi.gaussian_filter(img, sigma, order=(1, 1))
+    half_trace = 0.5 * (hxx + hyy)
+    root = np.sqrt((0.5 * (hxx - hyy)) ** 2 + hxy ** 2)
+    return half_trace - root
+
+
+def drop_small(lab, min_px):
+    """Remove labels with fewer than min_px pixels and renumber 1..n in label order (deterministic)."""
+    counts = np.bincount(lab.ravel())
+    keep = counts >= min_px
+    keep[0] = False
+    lut = np.zeros(counts.size, np.int32)
+    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return lut[lab]
+
+
+def segment(img, pixel_size_um, params=None, polarity="dark", timings=None, debug=None):
+    """Label image (int32, 0 = background) of one 2-D frame."""
+    p = dict(DEFAULTS, **(params or {}))
+    T = timings if timings is not None else {}
+    tick = [time.perf_counter()]
+
+    def lap(name):
+        now = time.perf_counter(); T[name] = T.get(name, 0.0) + now - tick[0]; tick[0] = now
+
+    w = p["width_um"] / pixel_size_um
+    im = img.astype(np.float32)
+    if polarity == "bright":          # fluorescence / bright cells: same machinery on the negative
+        im = -im
+
+    # 1. Normalise.  Background level = frame median (cells are a minority of pixels in a colony movie);
+    #    scale = robust sigma (1.4826 MAD) of the smoothed frame, i.e. the background texture + noise that
+    #    survives the smoothing.  Everything downstream is in these units, so no absolute grey values.
+    s = ndi.gaussian_filter(im, p["sigma_smooth"] * w)
+    bg = float(np.median(s))
+    texture = float(np.median(np.abs(s - bg))) * 1.4826
+    s = (s - bg) / max(texture, 1e-6)
+    lap("normalise")
+
+    # 2. Foreground: clearly darker than the background, then a small opening (specks, 1-px bridges).
+    fg = s < -p["t_fg"]
+    fg = ndi.binary_opening(fg, structure=disk(max(1, int(round(p["r_open"] * w)))))
+    lap("foreground")
+
+    # 3. Boundary ridges: bright thin lines (halo between touching cells) = negative smallest Hessian
+    #    eigenvalue at a scale ~ the gap, scale-normalised (x sigma^2).  Divided by the local darkness of
+    #    the cells (square min filter over 2w, separable) so that the pale cells inside a colony and the
+    #    very dark isolated ones use the same relative threshold.
+    sr = p["sigma_ridge"] * w
+    ridge = np.maximum(-gaussian_hessian_min_eig(s, sr), 0.0) * sr * sr
+    win = int(round(p["darkness_win"] * w)) | 1
+    darkness = np.maximum(-ndi.minimum_filter(s, size=win), p["t_fg"])
+    ridge_rel = ridge / darkness
+    lap("ridge")
+
+    # 4. Markers: foreground minus boundary ridges, eroded by r_core*w (via the EDT) so that cells touching
+    #    along a weak stretch of boundary keep separate cores; tiny cores are noise.
+    cut = fg & (ridge_rel < p["t_ridge"])
+    dist = ndi.distance_transform_edt(cut)
+    markers, _ = ndi.label(dist > p["r_core"] * w)
+    markers = drop_small(markers, p["min_core"] * w * w)
+    lap("markers")
+
+    # 5. Watershed on the normalised intensity inside the foreground: touching cells meet on the crest of
+    #    the bright line between them (the intensity maximum), not on an EDT saddle.
+    lab = watershed(s, markers, mask=fg)
+    lap("watershed")
+
+    # 6. Edge placement per cell: keep pixels darker than trim x the mean level of the cell's core
+    #    (a relative edge, independent of contrast) and not on a bright gap line (the annotated gap
+    #    between touching cells is background).  Then drop debris smaller than min_area*w^2.
+    n = int(markers.max())
+    core_sum = np.bincount(markers.ravel(), weights=s.ravel(), minlength=n + 1)
+    core_cnt = np.bincount(markers.ravel(), minlength=n + 1)
+    core_level = np.zeros(n + 1, np.float32)
+    core_level[1:] = core_sum[1:] / np.maximum(core_cnt[1:], 1)
+    keep = (s < p["trim"] * core_level[lab]) & (ridge_rel < p["t_gap"])
+    lab = np.where(keep, lab, 0)
+    lab = drop_small(lab, p["min_area"] * w * w)
+    lap("edges+filter")
+    if debug is not None:
+        debug.update(s=s, ridge_rel=ridge_rel, fg=fg, cut=cut, markers=markers)
+    return lab
+
+
+def read_frames(path):
+    """multi-page TIFF, a single 2-D TIFF/PNG, or a folder of *.tif (sorted)."""
+    if os.path.isdir(path):
+        files = sorted(glob.glob(os.path.join(path, "*.tif")) + glob.glob(os.path.join(path, "*.tiff")))
+        return [tifffile.imread(f) for f in files]
+    if path.lower().endswith(".png"):
+        from skimage.io import imread
+        a = imread(path)
+        if a.ndim == 3:  # RGB(A) -> grey
+            a = a[..., :3].astype(np.float32).mean(-1)
+        return [a]
+    a = tifffile.imread(path)
+    if a.ndim == 3 and a.shape[-1] in (3, 4):
+        a = a[..., :3].astype(np.float32).mean(-1)
+    return [a] if a.ndim == 2 else [a[i] for i in range(a.shape[0])]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--in", dest="inp", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--pixel-size", type=float, required=True, help="um per px")
+    ap.add_argument("--polarity", choices=("dark", "bright"), default="dark")
+    ap.add_argument("--set", action="append", default=[], help="override a default, e.g. --set t_ridge=0.04")
+    a = ap.parse_args()
+    params = {}
+    for kv in a.set:
+        k, v = kv.split("=")
+        if k not in DEFAULTS:
+            raise SystemExit(f"unknown parameter {k}")
+        params[k] = float(v)
+    os.makedirs(a.out, exist_ok=True)
+    T = {}
+    frames = read_frames(a.inp)
+    t0 = time.perf_counter()
+    for i, fr in enumerate(frames):
+        lab = segment(fr, a.pixel_size, params, a.polarity, T)
+        tifffile.imwrite(os.path.join(a.out, f"mask{i:03d}.tif"), lab.astype(np.uint16))
+    total = time.perf_counter() - t0
+    n = len(frames)
+    print(f"frames {n}  {frames[0].shape}  seconds/frame {total / n:.3f}  stages(s/frame): "
+          + " ".join(f"{k}={v / n:.3f}" for k, v in T.items()))
+
+
+if __name__ == "__main__":
+    main()
