@@ -39,7 +39,9 @@ DEFAULTS = dict(
     min_core=0.05,     # markers smaller than min_core x w^2 px are dropped (noise cores)
     trim=0.2,          # final pixel test 1: darker than trim x (mean level of the cell's core)
     t_gap=0.05,        # final pixel test 2: ridge/local darkness < t_gap (the bright gap between cells is background)
-    min_area=1.0,      # objects smaller than min_area x w^2 px are dropped (debris, dark dots)
+    min_area=1.0,
+    r_interface=0.25,
+    t_obj=6.0,      # objects smaller than min_area x w^2 px are dropped (debris, dark dots)
 )
 
 
@@ -125,9 +127,24 @@ def segment(img, pixel_size_um, params=None, polarity="dark", timings=None, debu
     core_cnt = np.bincount(markers.ravel(), minlength=n + 1)
     core_level = np.zeros(n + 1, np.float32)
     core_level[1:] = core_sum[1:] / np.maximum(core_cnt[1:], 1)
-    keep = (s < p["trim"] * core_level[lab]) & (ridge_rel < p["t_gap"])
+    big = np.int32(2**30)
+    lab_hi = ndi.maximum_filter(lab, size=3)
+    lab_lo = ndi.minimum_filter(np.where(lab > 0, lab, big), size=3)
+    interface = (lab > 0) & (lab_lo < big) & (lab_hi != lab_lo)
+    if p["r_interface"] > 0:
+        interface = ndi.binary_dilation(interface, structure=disk(max(1, int(round(p["r_interface"] * w)))))
+    else:
+        interface = np.ones_like(interface)
+    keep = (s < p["trim"] * core_level[lab]) & ~(interface & (ridge_rel >= p["t_gap"]))
     lab = np.where(keep, lab, 0)
     lab = drop_small(lab, p["min_area"] * w * w)
+    # 7. Objects must be clearly darker than the background on average (t_obj texture sigmas): removes
+    #    faint texture blobs that passed the pixel threshold.
+    n = int(lab.max())
+    if n:
+        obj_mean = np.bincount(lab.ravel(), weights=s.ravel(), minlength=n + 1)[1:] / np.bincount(lab.ravel(), minlength=n + 1)[1:]
+        faint = np.concatenate([[False], obj_mean > -p["t_obj"]])
+        lab = drop_small(np.where(faint[lab], 0, lab), 1)
     lap("edges+filter")
     if debug is not None:
         debug.update(s=s, ridge_rel=ridge_rel, fg=fg, cut=cut, markers=markers)
