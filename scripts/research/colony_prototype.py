@@ -26,22 +26,24 @@ from scipy import ndimage as ndi
 from skimage.morphology import disk
 from skimage.segmentation import watershed
 
-# Defaults.  Sizes are fractions of the cell width w (px); thresholds are dimensionless.
+# Defaults.  Sizes are fractions of the cell width w (px); thresholds are dimensionless (in units of the
+# background spread, or relative to the local cell darkness).
 DEFAULTS = dict(
-    width_um=1.0,      # expected cell width (E. coli ~1 um); w = width_um / pixel_size
-    sigma_smooth=1/16, # Gaussian pre-smoothing, x w  (~1 px at 0.065 um/px): noise only, keeps 3-5 px gaps
-    t_fg=3.0,          # foreground: smoothed image darker than background by t_fg x background texture (robust sigma)
-    r_open=1/8,        # binary opening radius, x w: removes 1-2 px specks and hairline bridges
-    sigma_ridge=1/8,   # Hessian scale for the bright lines between cells, x w (~gap half-width)
-    darkness_win=2.0,  # side of the square window (x w) for the local darkness that normalises the ridge
-    t_ridge=0.035,     # a pixel is "on a boundary" when ridge/local darkness >= t_ridge (cuts the cores)
-    r_core=1/6,        # markers: cut foreground eroded by r_core x w (EDT > r_core w) -> one core per cell
-    min_core=0.05,     # markers smaller than min_core x w^2 px are dropped (noise cores)
-    trim=0.2,          # final pixel test 1: darker than trim x (mean level of the cell's core)
-    t_gap=0.05,        # final pixel test 2: ridge/local darkness < t_gap (the bright gap between cells is background)
-    min_area=1.0,
-    r_interface=0.25,
-    t_obj=6.0,      # objects smaller than min_area x w^2 px are dropped (debris, dark dots)
+    width_um=1.0,       # expected cell width (E. coli ~1 um); w = width_um / pixel_size  (15.4 px at 0.065 um/px)
+    sigma_smooth=1/16,  # Gaussian pre-smoothing, x w (~1 px): noise only, keeps the 3-5 px gaps between cells
+    t_fg=3.0,           # foreground: darker than the background level by t_fg background sigmas
+    r_open=1/8,         # binary opening radius, x w: removes 1-2 px specks and hairline bridges
+    sigma_ridge=1/8,    # Hessian scale for the bright lines between cells, x w (~ the gap half-width)
+    darkness_win=2.0,   # side (x w) of the square min filter giving the local cell darkness that normalises the ridge
+    t_ridge=0.035,      # boundary pixel: ridge / local darkness >= t_ridge (cuts the foreground into cell cores)
+    r_core=1/6,         # markers: cut foreground eroded by r_core x w (EDT > r_core w) -> one core per cell
+    min_core=0.05,      # markers smaller than min_core x w^2 px are dropped (noise cores)
+    trim=0.2,           # edge: keep pixels darker than trim x the mean level of the cell's core
+    t_gap=0.05,         # gap: near another cell (r_interface), pixels with ridge / darkness >= t_gap are background
+    r_interface=0.25,   # width (x w) of the zone around cell-cell contacts where the gap test applies
+    min_area=1.0,       # objects smaller than min_area x w^2 px are dropped (debris, dark dots)
+    t_obj=6.0,          # objects whose mean level is not darker than t_obj background sigmas are dropped (texture)
+    bg_win=0.0,         # OPTIONAL local background (closing with a bg_win x w square); 0 = off (default, see doc)
 )
 
 
@@ -55,6 +57,24 @@ def gaussian_hessian_min_eig(img, sigma):
     half_trace = 0.5 * (hxx + hyy)
     root = np.sqrt((0.5 * (hxx - hyy)) ** 2 + hxy ** 2)
     return half_trace - root
+
+
+def background_peak(s, bins=512):
+    """Background level and spread from the histogram peak of the smoothed frame: level = the fullest bin
+    (after a 5-bin box smoothing), spread = upper half-width at half maximum / 1.1774 (= sigma of a
+    Gaussian).  Only the bright side of the peak is used, so dark cells (phase contrast) covering even most
+    of the frame do not inflate it; bright halos are in the far tail and do not move the half-maximum."""
+    lo, hi = np.percentile(s, [0.5, 99.5])
+    hist, edges = np.histogram(s, bins=bins, range=(lo, hi))
+    hist = np.convolve(hist, np.ones(5) / 5, mode="same")
+    k = int(np.argmax(hist))                          # first maximal bin: deterministic
+    half = hist[k] / 2
+    j = k
+    while j < bins - 1 and hist[j] > half:
+        j += 1
+    width = edges[1] - edges[0]
+    level = edges[k] + width / 2
+    return float(level), float(max((j - k) * width / 1.1774, width))
 
 
 def drop_small(lab, min_px):
@@ -81,13 +101,22 @@ def segment(img, pixel_size_um, params=None, polarity="dark", timings=None, debu
     if polarity == "bright":          # fluorescence / bright cells: same machinery on the negative
         im = -im
 
-    # 1. Normalise.  Background level = frame median (cells are a minority of pixels in a colony movie);
-    #    scale = robust sigma (1.4826 MAD) of the smoothed frame, i.e. the background texture + noise that
-    #    survives the smoothing.  Everything downstream is in these units, so no absolute grey values.
+    # 1. Normalise.  Smooth lightly (noise), then express the frame in units of the background: level and
+    #    spread from the histogram peak (background_peak), so no absolute grey values and no dependence on
+    #    how much of the frame the colony covers.  The spread includes the low-frequency texture of the
+    #    agarose/illumination, which is what the foreground threshold must beat.
     s = ndi.gaussian_filter(im, p["sigma_smooth"] * w)
-    bg = float(np.median(s))
-    texture = float(np.median(np.abs(s - bg))) * 1.4826
-    s = (s - bg) / max(texture, 1e-6)
+    bg, texture = background_peak(s)
+    s_global = (s - bg) / max(texture, 1e-6)
+    if p["bg_win"] > 0:
+        # local background: grey closing with a square wider than a cell (separable max then min filter)
+        # fills every dark object narrower than the window, then a Gaussian removes the closing's steps.
+        side = int(round(p["bg_win"] * w)) | 1
+        local = ndi.minimum_filter(ndi.maximum_filter(s_global, size=side), size=side)
+        local = ndi.gaussian_filter(local, side / 4)
+        s = s_global - local
+    else:
+        s = s_global
     lap("normalise")
 
     # 2. Foreground: clearly darker than the background, then a small opening (specks, 1-px bridges).
@@ -100,9 +129,9 @@ def segment(img, pixel_size_um, params=None, polarity="dark", timings=None, debu
     #    the cells (square min filter over 2w, separable) so that the pale cells inside a colony and the
     #    very dark isolated ones use the same relative threshold.
     sr = p["sigma_ridge"] * w
-    ridge = np.maximum(-gaussian_hessian_min_eig(s, sr), 0.0) * sr * sr
+    ridge = np.maximum(-gaussian_hessian_min_eig(s_global, sr), 0.0) * sr * sr
     win = int(round(p["darkness_win"] * w)) | 1
-    darkness = np.maximum(-ndi.minimum_filter(s, size=win), p["t_fg"])
+    darkness = np.maximum(-ndi.minimum_filter(s_global, size=win), p["t_fg"])
     ridge_rel = ridge / darkness
     lap("ridge")
 
@@ -120,8 +149,10 @@ def segment(img, pixel_size_um, params=None, polarity="dark", timings=None, debu
     lap("watershed")
 
     # 6. Edge placement per cell: keep pixels darker than trim x the mean level of the cell's core
-    #    (a relative edge, independent of contrast) and not on a bright gap line (the annotated gap
-    #    between touching cells is background).  Then drop debris smaller than min_area*w^2.
+    #    (a relative edge, independent of contrast) and, within r_interface*w of a contact with another
+    #    cell, not on the bright gap line (annotators leave the 3-5 px gap between touching cells as
+    #    background; the outer edge is left to the trim test because the halo ridge bleeds inwards).
+    #    Then drop debris smaller than min_area*w^2.
     n = int(markers.max())
     core_sum = np.bincount(markers.ravel(), weights=s.ravel(), minlength=n + 1)
     core_cnt = np.bincount(markers.ravel(), minlength=n + 1)
