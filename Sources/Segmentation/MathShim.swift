@@ -21,4 +21,18 @@ enum MathShim {
         Darwin.atan2(y, x)
         #endif
     }
+    @usableFromInline static func cos(_ x: Double) -> Double {
+        #if canImport(Glibc)
+        Glibc.cos(x)
+        #else
+        Darwin.cos(x)
+        #endif
+    }
+    @usableFromInline static func sin(_ x: Double) -> Double {
+        #if canImport(Glibc)
+        Glibc.sin(x)
+        #else
+        Darwin.sin(x)
+        #endif
+    }
 }
