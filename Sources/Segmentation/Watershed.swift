@@ -6,7 +6,8 @@ import CellTrackCore
 ///
 /// The queue is the same binary min-heap as skimage's `heap_general.pxi`, ordered by
 /// `(value, age)`: markers enter in raster order with age 0 and their own value; each newly
-/// reached neighbour gets the next age and is labelled when it is *pushed*, with its own value.
+/// reached neighbour gets the next age and is labelled when it is *pushed*, with priority
+/// `max(its value, the priority of the pixel that reached it)` (the flood never goes downhill).
 /// Neighbours are visited in skimage's order (edge neighbours up, left, right, down; then corners
 /// up-left, up-right, down-left, down-right). Replicating the heap (not only its ordering key)
 /// keeps even ties between equal-valued markers identical.
@@ -138,7 +139,9 @@ public enum Watershed {
                                 if m[q] == 0 || o[q] != 0 { continue }
                                 age += 1
                                 o[q] = label
-                                push(Item(value: v[q], age: age, index: Int32(q)))
+                                // a pixel costs at least what the pixel that reached it cost
+                                let value = v[q] < e.value ? e.value : v[q]
+                                push(Item(value: value, age: age, index: Int32(q)))
                             }
                         }
                     }
