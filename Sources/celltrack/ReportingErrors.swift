@@ -1,0 +1,43 @@
+import ArgumentParser
+import CellTrackCore
+import ImageIO
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+    fputs("celltrack: \(message)\n", stderr)
+}
+
+/// Runs a command body and maps our errors to the CLI contract: `InputError` and `OutputError`
+/// print one line on stderr and exit 1, `ParameterError` exits 2 (usage); ArgumentParser's own
+/// errors and `ExitCode` pass through unchanged. Never a stack trace.
+///
+/// ```swift
+/// func run() throws { try runReportingErrors { try doTheWork() } }
+/// ```
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as InputError {
+        printError(error.description)
+        throw ExitCode(1)
+    } catch let error as OutputError {
+        printError(error.description)
+        throw ExitCode(1)
+    } catch let error as ParameterError {
+        printError(error.description)
+        throw ExitCode(2)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        if error is ValidationError { throw error }
+        printError("\(error)")
+        throw ExitCode(1)
+    }
+}
