@@ -41,3 +41,29 @@ func runReportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     }
 }
+
+extension CellTrack {
+    /// Entry point: ArgumentParser's own, except that usage errors exit with 2 (the CLI
+    /// contract: 0 ok, 1 bad input, 2 usage) instead of ArgumentParser's EX_USAGE (64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                fputs(fullMessage(for: error) + "\n", stderr)
+                terminateProcess(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// `exit` without the name clash with ParsableCommand's `exit(withError:)`.
+private func terminateProcess(_ code: Int32) -> Never {
+    #if canImport(Glibc)
+    Glibc.exit(code)
+    #else
+    Darwin.exit(code)
+    #endif
+}
