@@ -35,4 +35,10 @@ enum MathShim {
         Darwin.sin(x)
         #endif
     }
+    /// CPU time of the calling thread in seconds (robust to other processes' load).
+    @usableFromInline static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
 }

@@ -134,16 +134,16 @@ public struct SegmentationResult: Sendable, Equatable {
     public var polarity: Polarity
 }
 
-/// Seconds spent per stage (for benchmarks and QC).
-public struct StageTimings: Sendable, Equatable {
+/// Time spent per stage (for benchmarks and QC): wall seconds and CPU seconds of the thread
+/// (the latter is robust to other processes competing for the cores).
+public struct StageTimings: Sendable {
     public var seconds: [(stage: String, seconds: Double)] = []
+    public var cpuSeconds: [(stage: String, seconds: Double)] = []
     public init() {}
-    public static func == (a: StageTimings, b: StageTimings) -> Bool {
-        a.seconds.map(\.stage) == b.seconds.map(\.stage) && a.seconds.map(\.seconds) == b.seconds.map(\.seconds)
-    }
-    mutating func add(_ stage: String, _ d: Duration) {
-        let c = d.components
+    mutating func add(_ stage: String, wall: Duration, cpu: Double) {
+        let c = wall.components
         seconds.append((stage, Double(c.seconds) + Double(c.attoseconds) * 1e-18))
+        cpuSeconds.append((stage, cpu))
     }
 }
 
@@ -183,10 +183,12 @@ public enum Segmenter {
         let r = p.resolved(pixelSize: pixelSize ?? image.pixelSize)
         let clock = ContinuousClock()
         var mark = clock.now
+        var cpuMark = timings == nil ? 0 : MathShim.threadCPUSeconds()
         func lap(_ stage: String) {
-            let now = clock.now
-            timings?.add(stage, now - mark)
-            mark = now
+            guard timings != nil else { return }
+            let now = clock.now, cpu = MathShim.threadCPUSeconds()
+            timings?.add(stage, wall: now - mark, cpu: cpu - cpuMark)
+            mark = now; cpuMark = cpu
         }
 
         var im = p.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: p.smoothSigma) : image
