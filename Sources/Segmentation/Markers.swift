@@ -325,12 +325,109 @@ public enum Markers {
             throw ParameterError.invalid(name: "foreground", value: "\(foreground.width)x\(foreground.height)",
                                          reason: "must match the distance size \(distance.width)x\(distance.height)")
         }
+        return hMaximaMarkersUnchecked(distance, foreground: foreground, h: h)
+    }
+
+    /// Fast core of `hMaximaMarkers`. Works inside the foreground only (background and the
+    /// image frame are −∞), which equals the whole-frame computation for every plateau above
+    /// 0: reconstruction through background is capped at the background's distance 0, so it
+    /// only affects values ≤ 0, and such plateaus (objects whose EDT never exceeds h) give no
+    /// marker either way.
+    static func hMaximaMarkersUnchecked(_ distance: Image<Float>, foreground: Mask, h: Float) -> LabelImage {
         let w = distance.width, hh = distance.height
-        let seed = distance.pixels.map { $0 - h }
-        let rec = reconstructByDilation(seed: seed, mask: distance.pixels, width: w, height: hh)
-        var maxima = regionalMaxima(rec, width: w, height: hh)
-        for i in 0..<maxima.count where foreground.pixels[i] == 0 { maxima[i] = 0 }
-        let m = Mask(uncheckedWidth: w, height: hh, pixels: maxima, pixelSize: distance.pixelSize)
-        return Labeling.label(m, connectivity: .eight).labels
+        let pw = w + 2, n = pw * (hh + 2)
+        let low = -Float.infinity
+        let j = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let m = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        let flag = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        defer { j.deallocate(); m.deallocate(); flag.deallocate() }
+        j.initialize(repeating: low, count: n)
+        m.initialize(repeating: low, count: n)
+        flag.initialize(repeating: 0, count: n)
+        distance.withUnsafeBufferPointer { d in
+            foreground.withUnsafeBufferPointer { f in
+                for y in 0..<hh {
+                    let src = y * w, dst = (y + 1) * pw + 1
+                    for x in 0..<w where f[src + x] != 0 {
+                        m[dst + x] = d[src + x]
+                        j[dst + x] = d[src + x] - h
+                    }
+                }
+            }
+        }
+        // reconstruction by dilation (Vincent's hybrid algorithm), 8-connected
+        for y in 1...max(hh, 1) where hh > 0 {
+            let r = y * pw
+            for i in (r + 1)...(r + w) where m[i] != low {
+                var v = max(j[i], j[i - 1])
+                v = max(v, max(j[i - pw - 1], max(j[i - pw], j[i - pw + 1])))
+                j[i] = min(v, m[i])
+            }
+        }
+        var queue: [Int32] = []
+        for y in stride(from: hh, through: 1, by: -1) {
+            let r = y * pw
+            for i in stride(from: r + w, through: r + 1, by: -1) where m[i] != low {
+                var v = max(j[i], j[i + 1])
+                v = max(v, max(j[i + pw - 1], max(j[i + pw], j[i + pw + 1])))
+                v = min(v, m[i])
+                j[i] = v
+                @inline(__always) func raises(_ q: Int) -> Bool { j[q] < v && j[q] < m[q] }
+                if raises(i + 1) || raises(i + pw - 1) || raises(i + pw) || raises(i + pw + 1) {
+                    queue.append(Int32(i))
+                }
+            }
+        }
+        let offsets = [-pw - 1, -pw, -pw + 1, -1, 1, pw - 1, pw, pw + 1]
+        var head = 0
+        while head < queue.count {
+            let i = Int(queue[head]); head += 1
+            let v = j[i]
+            for o in offsets {
+                let q = i + o
+                if j[q] < v && j[q] != m[q] {
+                    j[q] = min(v, m[q])
+                    queue.append(Int32(q))
+                }
+            }
+        }
+        // regional maxima of the reconstruction inside the foreground (8-connected plateaus
+        // without a higher neighbour): flag 1 = candidate, 2 = not a maximum
+        var candidates: [Int32] = []
+        for y in 1...max(hh, 1) where hh > 0 {
+            let r = y * pw
+            for i in (r + 1)...(r + w) where m[i] != low {
+                let v = j[i]
+                var top = max(j[i - pw - 1], max(j[i - pw], j[i - pw + 1]))
+                top = max(top, max(j[i - 1], j[i + 1]))
+                top = max(top, max(j[i + pw - 1], max(j[i + pw], j[i + pw + 1])))
+                if top > v || !(v > 0) { flag[i] = 2 } else { flag[i] = 1; candidates.append(Int32(i)) }
+            }
+        }
+        var stack: [Int32] = []
+        for c in candidates {
+            let i = Int(c)
+            if flag[i] != 1 { continue }
+            let v = j[i]
+            var touchesLower = false
+            for o in offsets where flag[i + o] == 2 && j[i + o] == v { touchesLower = true; break }
+            if !touchesLower { continue }
+            flag[i] = 2
+            stack.append(c)
+            while let s = stack.popLast() {
+                let p = Int(s)
+                for o in offsets where flag[p + o] == 1 && j[p + o] == v {
+                    flag[p + o] = 2
+                    stack.append(Int32(p + o))
+                }
+            }
+        }
+        var maxima = [UInt8](repeating: 0, count: w * hh)
+        for c in candidates where flag[Int(c)] == 1 {
+            let i = Int(c)
+            maxima[(i / pw - 1) * w + (i % pw - 1)] = 1
+        }
+        let mk = Mask(uncheckedWidth: w, height: hh, pixels: maxima, pixelSize: distance.pixelSize)
+        return Labeling.label(mk, connectivity: .eight).labels
     }
 }

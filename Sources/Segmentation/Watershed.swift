@@ -45,6 +45,73 @@ public enum Watershed {
         }
     }
 
+    /// skimage's binary min-heap (`heap_general.pxi`): same sift-up and sift-down, same
+    /// comparisons, hence the same order even among equal keys. Manual storage, no ARC traffic.
+    @usableFromInline
+    struct Heap<Value: Comparable> {
+        @usableFromInline var data: UnsafeMutablePointer<Item<Value>>
+        @usableFromInline var count = 0
+        @usableFromInline var capacity: Int
+
+        @inlinable init(capacity: Int) {
+            self.capacity = max(capacity, 1024)
+            data = .allocate(capacity: self.capacity)
+        }
+        @inlinable func deallocate() { data.deallocate() }
+
+        @inlinable @inline(__always)
+        static func smaller(_ a: Item<Value>, _ b: Item<Value>) -> Bool {
+            if a.value != b.value { return a.value < b.value }
+            return a.age < b.age
+        }
+
+        @inlinable @inline(__always)
+        mutating func push(_ item: Item<Value>) {
+            if count == capacity {
+                let bigger = UnsafeMutablePointer<Item<Value>>.allocate(capacity: capacity * 2)
+                bigger.moveInitialize(from: data, count: count)
+                data.deallocate()
+                data = bigger
+                capacity *= 2
+            }
+            var child = count
+            count += 1
+            // sift up by moving parents down (same outcome as skimage's pairwise swaps)
+            while child > 0 {
+                let parent = (child + 1) / 2 - 1
+                if Heap.smaller(item, data[parent]) {
+                    data[child] = data[parent]
+                    child = parent
+                } else { break }
+            }
+            data[child] = item
+        }
+
+        @inlinable @inline(__always)
+        mutating func pop() -> Item<Value> {
+            let top = data[0]
+            count -= 1
+            if count == 0 { return top }
+            let moving = data[count]
+            let items = count
+            var i = 0
+            while true {
+                let l = i * 2 + 1, r = l + 1
+                guard l < items else { break }
+                // smallest of (moving, left, right), left preferred only when strictly smaller
+                var smallest = i
+                var best = moving
+                if Heap.smaller(data[l], best) { smallest = l; best = data[l] }
+                if r < items && Heap.smaller(data[r], best) { smallest = r; best = data[r] }
+                if smallest == i { break }
+                data[i] = best
+                i = smallest
+            }
+            data[i] = moving
+            return top
+        }
+    }
+
     /// Fast core. Assumes matching sizes and fewer than 2³¹ pixels.
     @inlinable
     public static func floodUnchecked<Value: Comparable & Sendable>(_ image: Image<Value>, markers: LabelImage, mask: Mask?,
@@ -52,109 +119,64 @@ public enum Watershed {
         let w = image.width, h = image.height
         if w == 0 || h == 0 { return markers }
         // pad by one pixel so neighbours never leave the buffers (the frame is outside the mask)
-        let pw = w + 2, ph = h + 2
-        var inMask = [UInt8](repeating: 0, count: pw * ph)
-        var output = [UInt32](repeating: 0, count: pw * ph)
-        var values = [Value](repeating: image.pixels[0], count: pw * ph)
+        let pw = w + 2, ph = h + 2, n = pw * ph
+        let inMask = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        let output = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        let values = UnsafeMutablePointer<Value>.allocate(capacity: n)
+        defer { inMask.deallocate(); output.deallocate(); values.deallocate() }
+        inMask.initialize(repeating: 0, count: n)
+        output.initialize(repeating: 0, count: n)
+        values.initialize(repeating: image.pixels[0], count: n)
         var markerCount = 0
         image.withUnsafeBufferPointer { img in
             markers.withUnsafeBufferPointer { mk in
-                inMask.withUnsafeMutableBufferPointer { m in
-                    output.withUnsafeMutableBufferPointer { o in
-                        values.withUnsafeMutableBufferPointer { v in
-                            for y in 0..<h {
-                                let src = y * w, dst = (y + 1) * pw + 1
-                                for x in 0..<w {
-                                    let on: Bool = mask.map { $0.pixels[src + x] != 0 } ?? true
-                                    m[dst + x] = on ? 1 : 0
-                                    let l = on ? mk[src + x] : 0
-                                    o[dst + x] = l
-                                    if l != 0 { markerCount += 1 }
-                                    v[dst + x] = img[src + x]
-                                }
-                            }
+                func fill(_ m: UnsafeBufferPointer<UInt8>?) {
+                    for y in 0..<h {
+                        let src = y * w, dst = (y + 1) * pw + 1
+                        for x in 0..<w {
+                            let on: UInt8 = m.map { $0[src + x] != 0 ? 1 : 0 } ?? 1
+                            inMask[dst + x] = on
+                            let l = on != 0 ? mk[src + x] : 0
+                            output[dst + x] = l
+                            markerCount &+= l != 0 ? 1 : 0
+                            values[dst + x] = img[src + x]
                         }
                     }
                 }
+                if let mask { mask.withUnsafeBufferPointer { fill($0) } } else { fill(nil) }
             }
         }
         let offsets: [Int] = connectivity == .four
             ? [-pw, -1, 1, pw]
             : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
-        var heap = [Item<Value>]()
-        heap.reserveCapacity(max(markerCount * 2, 1024))
-        inMask.withUnsafeBufferPointer { m in
-            output.withUnsafeMutableBufferPointer { o in
-                values.withUnsafeBufferPointer { v in
-                    offsets.withUnsafeBufferPointer { nb in
-                        @inline(__always) func smaller(_ a: Item<Value>, _ b: Item<Value>) -> Bool {
-                            if a.value != b.value { return a.value < b.value }
-                            return a.age < b.age
-                        }
-                        @inline(__always) func push(_ item: Item<Value>) {
-                            var child = heap.count
-                            heap.append(item)
-                            heap.withUnsafeMutableBufferPointer { hp in
-                                while child > 0 {
-                                    let parent = (child + 1) / 2 - 1
-                                    if smaller(hp[child], hp[parent]) {
-                                        hp.swapAt(parent, child)
-                                        child = parent
-                                    } else { break }
-                                }
-                            }
-                        }
-                        @inline(__always) func pop() -> Item<Value> {
-                            let top = heap[0]
-                            let last = heap.removeLast()
-                            let items = heap.count
-                            if items == 0 { return top }
-                            heap.withUnsafeMutableBufferPointer { hp in
-                                hp[0] = last
-                                var i = 0
-                                var smallest = 0
-                                while true {
-                                    let l = i * 2 + 1, r = i * 2 + 2
-                                    if l < items {
-                                        if smaller(hp[l], hp[i]) { smallest = l }
-                                        if r < items && smaller(hp[r], hp[smallest]) { smallest = r }
-                                    } else { break }
-                                    if smallest == i { break }
-                                    hp.swapAt(i, smallest)
-                                    i = smallest
-                                }
-                            }
-                            return top
-                        }
-                        for i in 0..<o.count where o[i] != 0 {
-                            push(Item(value: v[i], age: 0, index: Int32(i)))
-                        }
-                        var age: Int32 = 1
-                        while !heap.isEmpty {
-                            let e = pop()
-                            let p = Int(e.index)
-                            let label = o[p]
-                            for k in 0..<nb.count {
-                                let q = p + nb[k]
-                                if m[q] == 0 || o[q] != 0 { continue }
-                                age += 1
-                                o[q] = label
-                                // a pixel costs at least what the pixel that reached it cost
-                                let value = v[q] < e.value ? e.value : v[q]
-                                push(Item(value: value, age: age, index: Int32(q)))
-                            }
-                        }
-                    }
+        var heap = Heap<Value>(capacity: markerCount * 4)
+        defer { heap.deallocate() }
+        offsets.withUnsafeBufferPointer { nb in
+            for i in 0..<n where output[i] != 0 {
+                heap.push(Item(value: values[i], age: 0, index: Int32(i)))
+            }
+            var age: Int32 = 1
+            let nbCount = nb.count
+            while heap.count > 0 {
+                let e = heap.pop()
+                let p = Int(e.index)
+                let label = output[p]
+                for k in 0..<nbCount {
+                    let q = p + nb[k]
+                    if inMask[q] == 0 || output[q] != 0 { continue }
+                    age &+= 1
+                    output[q] = label
+                    // a pixel costs at least what the pixel that reached it cost
+                    let v = values[q]
+                    heap.push(Item(value: v < e.value ? e.value : v, age: age, index: Int32(q)))
                 }
             }
         }
         var result = [UInt32](repeating: 0, count: w * h)
-        output.withUnsafeBufferPointer { o in
-            result.withUnsafeMutableBufferPointer { r in
-                for y in 0..<h {
-                    let src = (y + 1) * pw + 1, dst = y * w
-                    for x in 0..<w { r[dst + x] = o[src + x] }
-                }
+        result.withUnsafeMutableBufferPointer { r in
+            for y in 0..<h {
+                let src = (y + 1) * pw + 1, dst = y * w
+                for x in 0..<w { r[dst + x] = output[src + x] }
             }
         }
         return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: image.pixelSize)
