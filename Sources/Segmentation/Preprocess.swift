@@ -96,24 +96,26 @@ public enum Preprocess {
                 }
             }
         }
-        // pass along axis 1 (horizontal) on a padded line
+        // pass along axis 1 (horizontal) on a padded line; loops ordered tap-major so they
+        // vectorise, with each output's additions still in scipy's order (outer taps first)
         var out = [Float](repeating: 0, count: w * h)
         var line = [Double](repeating: 0, count: w + 2 * r)
         mid.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 line.withUnsafeMutableBufferPointer { line in
-                    k.withUnsafeBufferPointer { k in
+                    acc.withUnsafeMutableBufferPointer { acc in
                         for y in 0..<h {
                             let c = y * w
-                            for i in 0..<(w + 2 * r) { line[i] = Double(src[c + mode.index(i - r, count: w)]) }
-                            for x in 0..<w {
-                                let p = x + r
-                                var t = line[p] * k[r]
-                                for j in stride(from: r, through: 1, by: -1) {
-                                    t += (line[p - j] + line[p + j]) * k[r - j]
-                                }
-                                dst[c + x] = Float(t)
+                            for i in 0..<r { line[i] = Double(src[c + mode.index(i - r, count: w)]) }
+                            for x in 0..<w { line[x + r] = Double(src[c + x]) }
+                            for i in (w + r)..<(w + 2 * r) { line[i] = Double(src[c + mode.index(i - r, count: w)]) }
+                            let w0 = k[r]
+                            for x in 0..<w { acc[x] = line[x + r] * w0 }
+                            for j in stride(from: r, through: 1, by: -1) {
+                                let wj = k[r - j]
+                                for x in 0..<w { acc[x] += (line[x + r - j] + line[x + r + j]) * wj }
                             }
+                            for x in 0..<w { dst[c + x] = Float(acc[x]) }
                         }
                     }
                 }

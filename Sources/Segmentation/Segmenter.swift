@@ -161,7 +161,7 @@ public enum Segmenter {
     /// 5. binary opening with a disk, optional hole filling;
     /// 6. exact EDT;
     /// 7. markers: h-maxima (default) or `peak_local_max` per connected component;
-    /// 8. watershed on −EDT inside the foreground;
+    /// 8. watershed on −EDT inside the foreground (`Watershed.floodNegatedDistance`, skimage's order);
     /// 9. optional border clearing, then objects below `minArea` dropped and labels renumbered.
     ///
     /// - Parameter pixelSize: µm per px for the µm-based defaults; `nil` uses the image's
@@ -234,8 +234,7 @@ public enum Segmenter {
         }
         lap("markers")
 
-        let relief = dist.map { -$0 }
-        var labels = Watershed.floodUnchecked(relief, markers: markers, mask: fg, connectivity: p.connectivity)
+        var labels = Watershed.floodNegatedDistance(dist, markers: markers, mask: fg, connectivity: p.connectivity)
         lap("watershed")
 
         if p.clearBorder { labels = Morphology.clearBorder(labels) }

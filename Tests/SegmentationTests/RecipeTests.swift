@@ -65,6 +65,26 @@ final class RecipeTests: XCTestCase {
         }
     }
 
+    /// The recipe's bucket-queue watershed against the skimage-heap one on seeded random blobs.
+    func testBucketWatershedEqualsHeapWatershed() throws {
+        var rng = SplitMix64(seed: 21)
+        var same = 0, total = 0
+        for trial in 0..<12 {
+            let m = blobMask(width: 90, height: 70, count: 14, rmin: 3, rmax: 12, rng: &rng)
+            let d = DistanceTransform.euclidean(m)
+            let markers = trial % 3 == 0
+                ? Markers.labelPoints(try Markers.peakLocalMax(d, minDistance: 2, excludeBorder: 0,
+                                                               labels: Labeling.label(m).labels), width: 90, height: 70)
+                : try Markers.hMaximaMarkers(d, foreground: m, h: Float(trial % 3))
+            let conn: Connectivity = trial % 2 == 0 ? .four : .eight
+            let heap = try Watershed.flood(d.map { -$0 }, markers: markers, mask: m, connectivity: conn)
+            let bucket = Watershed.floodNegatedDistance(d, markers: markers, mask: m, connectivity: conn)
+            same += zip(heap.pixels, bucket.pixels).filter { $0 == $1 }.count
+            total += m.count
+        }
+        XCTAssertGreaterThanOrEqual(Double(same) / Double(total), 0.999)
+    }
+
     func testResultIndependentOfThreadCount() throws {
         var rng = SplitMix64(seed: 12)
         var frames: [Image<Float>] = []
