@@ -109,7 +109,8 @@ public struct SynthParameters: Codable, Equatable, Sendable {
     public var hotPixelFraction: Double = 2e-5
     /// Output sample size: 8 or 16 bits (default 16).
     public var bitDepth: Int = 16
-    /// Write RGB as a Raspberry Pi camera does (three channels with slightly different gains).
+    /// Write RGB as a Raspberry Pi camera does (8-bit, three channels with slightly different
+    /// gains); requires `bitDepth == 8`.
     public var rgb: Bool = false
 
     public init() {}
@@ -161,6 +162,7 @@ public struct SynthParameters: Codable, Equatable, Sendable {
         try check(debrisDensity >= 0 && hotPixelFraction >= 0 && hotPixelFraction <= 0.5, "debris", debrisDensity,
                   "must be >= 0")
         try check(bitDepth == 8 || bitDepth == 16, "bit-depth", bitDepth, "must be 8 or 16")
+        try check(!rgb || bitDepth == 8, "rgb", rgb, "RGB output is 8-bit (as a Pi camera writes it)")
         if let background {
             try check(background > 0 && background < maxCount, "background", background,
                       "must lie inside the sample range")
