@@ -70,6 +70,9 @@ public struct ColonySimulation: Sendable {
     static let relaxationIterations = 8
     /// Longest simulation step (min); growth per step stays below ~2 %.
     static let maxStep = 0.5
+    /// Cells closer than this (µm) attract weakly, as the agarose pad presses a colony
+    /// together; without it, colonies of rotating rods stay loose.
+    static let cohesionRange = 0.25
 
     public init(parameters: SynthParameters) {
         self.parameters = parameters
@@ -246,7 +249,7 @@ public struct ColonySimulation: Sendable {
             var boxes: [(minX: Double, maxX: Double, minY: Double, maxY: Double, index: Int)] = []
             boxes.reserveCapacity(n)
             for (i, c) in cells.enumerated() {
-                let e = c.shape.axisEnds, r = c.shape.radius
+                let e = c.shape.axisEnds, r = c.shape.radius + Self.cohesionRange
                 boxes.append((min(e.x0, e.x1) - r, max(e.x0, e.x1) + r, min(e.y0, e.y1) - r, max(e.y0, e.y1) + r, i))
             }
             boxes.sort { $0.minX != $1.minX ? $0.minX < $1.minX : $0.index < $1.index }
@@ -264,6 +267,7 @@ public struct ColonySimulation: Sendable {
                 }
             }
             if !moved { break }
+            // The weak pull alone never stops: sweeps are a fixed budget, this only ends early.
             for i in 0..<n {
                 cells[i].shape.centerX += dx[i]
                 cells[i].shape.centerY += dy[i]
@@ -281,8 +285,10 @@ public struct ColonySimulation: Sendable {
         var nx = c.px - c.qx, ny = c.py - c.qy
         let distance = (nx * nx + ny * ny).squareRoot()
         // A small margin keeps settled cells just apart instead of exactly touching.
-        let overlap = a.radius + b.radius + 0.005 - distance
-        guard overlap > 0 else { return false }
+        var overlap = a.radius + b.radius + 0.005 - distance
+        guard overlap > -Self.cohesionRange else { return false }
+        // Near but apart: a weak pull (a fifth of the gap) instead of a push.
+        if overlap < 0 { overlap *= 0.2 }
         if distance > 1e-9 {
             nx /= distance; ny /= distance
         } else {

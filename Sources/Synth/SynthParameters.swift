@@ -50,10 +50,10 @@ public struct SynthParameters: Codable, Equatable, Sendable {
     public var doublingTimeMax: Double = 60
     /// Division rule (default adder).
     public var divisionRule: DivisionRule = .adder
-    /// Adder: length added between birth and division (default 2.4 µm).
-    public var addedLength: Double = 2.4
-    /// Sizer: length at division (default 4.8 µm).
-    public var divisionLength: Double = 4.8
+    /// Adder: length added between birth and division (default 3.0 µm).
+    public var addedLength: Double = 3.0
+    /// Sizer: length at division (default 6.0 µm).
+    public var divisionLength: Double = 6.0
     /// Coefficient of variation of the added length / division length (default 0.1).
     public var divisionNoise: Double = 0.1
     /// Standard deviation of the daughters' length fraction around 1/2 (default 0.03).
@@ -65,9 +65,9 @@ public struct SynthParameters: Codable, Equatable, Sendable {
     public var divisionAngleJitter: Double = 0.05
     /// Position jitter of daughters at division, µm (default 0.03).
     public var divisionPositionJitter: Double = 0.03
-    /// Brownian displacement per frame interval, µm (default 0.02), and rotation, radians (0.01).
+    /// Brownian displacement per frame interval, µm (default 0.02), and rotation, radians (0.005).
     public var brownianStep: Double = 0.02
-    public var brownianRotation: Double = 0.01
+    public var brownianRotation: Double = 0.005
     /// Stage drift: mean displacement per frame in µm, in a direction drawn from the seed
     /// (default 0 = no drift). The drift path also wanders by 20 % of this per frame.
     public var drift: Double = 0
@@ -75,12 +75,12 @@ public struct SynthParameters: Codable, Equatable, Sendable {
     // MARK: imaging
     /// Dark (phase-contrast-like) or bright (fluorescence-like) cells (default dark).
     public var polarity: Polarity = .dark
-    /// Gaussian PSF standard deviation, µm (default 0.08 ≈ 1.2 px).
-    public var psfSigma: Double = 0.08
+    /// Gaussian PSF standard deviation, µm (default 0.11 ≈ 1.7 px).
+    public var psfSigma: Double = 0.11
     /// Phase contrast: cell interior relative to the background (default 0.42).
     public var cellTone: Double = 0.42
-    /// Phase contrast: halo strength (default 0.9) and its Gaussian extent in µm (default 0.45).
-    public var haloStrength: Double = 0.9
+    /// Phase contrast: halo strength (default 1.3) and its Gaussian extent in µm (default 0.45).
+    public var haloStrength: Double = 1.3
     public var haloSigma: Double = 0.45
     /// Phase contrast: bright gap drawn between touching cells, µm (default 0.07 ≈ 1 px).
     public var cellGap: Double = 0.07
