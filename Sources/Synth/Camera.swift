@@ -4,7 +4,8 @@ import Foundation
 /// The camera: shot noise, read noise, hot pixels and quantisation of an expected image.
 ///
 /// Shot noise is Poisson in photons, with `photonsAtBackground` photons at the background
-/// level; read noise is Gaussian. `noise` scales both (0 = the rounded expected image).
+/// level (drawn exactly below 30 photons, as its normal approximation above); read noise is
+/// Gaussian. `noise` scales both (0 = the rounded expected image).
 /// Each frame and channel draws from its own stream, so frames can be produced in any order.
 ///
 /// ```swift
@@ -31,26 +32,33 @@ public struct Camera: Sendable {
         let photonsPerCount = p.photonsAtBackground / p.backgroundLevel
         let readSigma = p.readNoise * p.backgroundLevel
         let scale = p.noise
-        let maxCount = Float(p.maxCount)
+        let maxCount = p.maxCount
         var out = [UInt16](repeating: 0, count: n)
         expected.withUnsafeBufferPointer { e in
             out.withUnsafeMutableBufferPointer { o in
                 for i in 0..<n {
-                    let mean = Double(e[i]) * gain
+                    let mean = max(0, Double(e[i]) * gain)
                     var value = mean
                     if scale > 0 {
-                        let photons = rng.poisson(max(0, mean) * photonsPerCount)
-                        let shot = photons / photonsPerCount - mean
-                        value = mean + scale * (shot + readSigma * rng.normal())
+                        let photons = mean * photonsPerCount
+                        if photons >= 30 {
+                            // Poisson ≈ normal here; shot and read noise then add as one normal.
+                            let variance = mean / photonsPerCount + readSigma * readSigma
+                            value = mean + scale * variance.squareRoot() * rng.normal()
+                        } else {
+                            let shot = rng.poisson(photons) / photonsPerCount - mean
+                            value = mean + scale * (shot + readSigma * rng.normal())
+                        }
                     }
-                    o[i] = UInt16(min(max(Float(value).rounded(), 0), maxCount))
+                    // Clamp, then round half up (values are non-negative).
+                    o[i] = UInt16(min(max(value, 0), maxCount) + 0.5)
                 }
                 // Hot pixels: a Poisson number of them at random places, near saturation.
                 if p.hotPixelFraction > 0 && scale > 0 {
                     let count = Int(rng.poisson(p.hotPixelFraction * Double(n)))
                     for _ in 0..<count {
                         let i = Int(rng.next() % UInt64(n))
-                        o[i] = UInt16((Double(maxCount) * rng.uniform(0.6, 1)).rounded())
+                        o[i] = UInt16(maxCount * rng.uniform(0.6, 1) + 0.5)
                     }
                 }
             }

@@ -73,18 +73,23 @@ public struct SynthRandom: RandomNumberGenerator, Sendable {
         low + (high - low) * uniform()
     }
 
-    /// Standard normal deviate (Box–Muller; the second value of each pair is cached).
+    /// Standard normal deviate (Marsaglia's polar method: no trigonometry; the second value
+    /// of each pair is cached).
     @inlinable
     public mutating func normal() -> Double {
         if let spare = spareNormal {
             spareNormal = nil
             return spare
         }
-        // 1 - uniform() lies in (0, 1], so the logarithm is finite.
-        let radius = (-2 * log(1 - uniform())).squareRoot()
-        let angle = 2 * Double.pi * uniform()
-        spareNormal = radius * sin(angle)
-        return radius * cos(angle)
+        while true {
+            let u = 2 * uniform() - 1, v = 2 * uniform() - 1
+            let s = u * u + v * v
+            if s > 0 && s < 1 {
+                let factor = (-2 * log(s) / s).squareRoot()
+                spareNormal = v * factor
+                return u * factor
+            }
+        }
     }
 
     /// Normal deviate with the given mean and standard deviation.
