@@ -72,7 +72,10 @@ public struct ColonySimulation: Sendable {
     static let maxStep = 0.5
     /// Cells closer than this (µm) attract weakly, as the agarose pad presses a colony
     /// together; without it, colonies of rotating rods stay loose.
-    static let cohesionRange = 0.25
+    static let cohesionRange = 0.35
+    /// Fraction of the angle between two touching rods removed per sweep: neighbours in a
+    /// colony on a pad align side by side (nematic order), which packs them tightly.
+    static let alignmentRate = 0.01
 
     public init(parameters: SynthParameters) {
         self.parameters = parameters
@@ -287,8 +290,8 @@ public struct ColonySimulation: Sendable {
         // A small margin keeps settled cells just apart instead of exactly touching.
         var overlap = a.radius + b.radius + 0.005 - distance
         guard overlap > -Self.cohesionRange else { return false }
-        // Near but apart: a weak pull (a fifth of the gap) instead of a push.
-        if overlap < 0 { overlap *= 0.2 }
+        // Near but apart: a weak pull (0.4 of the gap) instead of a push.
+        if overlap < 0 { overlap *= 0.4 }
         if distance > 1e-9 {
             nx /= distance; ny /= distance
         } else {
@@ -309,6 +312,13 @@ public struct ColonySimulation: Sendable {
         dAngle[i] += crossA * impulse / inertiaA
         dx[j] -= nx * impulse / massB; dy[j] -= ny * impulse / massB
         dAngle[j] -= crossB * impulse / inertiaB
+        // Alignment: rods are symmetric, so the difference is taken modulo π, in (-π/2, π/2].
+        var difference = (b.angle - a.angle).truncatingRemainder(dividingBy: Double.pi)
+        if difference > Double.pi / 2 { difference -= Double.pi }
+        if difference <= -Double.pi / 2 { difference += Double.pi }
+        let turn = Self.alignmentRate * difference
+        dAngle[i] += turn * massB / (massA + massB)
+        dAngle[j] -= turn * massA / (massA + massB)
         return true
     }
 }

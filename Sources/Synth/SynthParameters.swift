@@ -82,8 +82,8 @@ public struct SynthParameters: Codable, Equatable, Sendable {
     /// Phase contrast: halo strength (default 1.3) and its Gaussian extent in µm (default 0.45).
     public var haloStrength: Double = 1.3
     public var haloSigma: Double = 0.45
-    /// Phase contrast: bright gap drawn between touching cells, µm (default 0.07 ≈ 1 px).
-    public var cellGap: Double = 0.07
+    /// Phase contrast: bright gap drawn between touching cells, µm (default 0.045 ≈ 0.7 px).
+    public var cellGap: Double = 0.045
     /// Fluorescence: cell signal relative to the background (default 3).
     public var fluorescenceSignal: Double = 3
     /// Vignetting: relative intensity loss at the corners (default 0.15).
