@@ -102,21 +102,13 @@ struct SynthCommand: ParsableCommand {
     }
 
     func run() throws {
-        let p: SynthParameters
-        let codec: TIFFCompression
-        do {
-            p = try parameters()
-            guard let c = TIFFCompression(rawValue: compression) else {
+        try runReportingErrors {
+            let p = try parameters()
+            guard let codec = TIFFCompression(rawValue: compression) else {
                 throw ParameterError.invalid(name: "compression", value: compression,
                                              reason: "expected none, lzw, deflate, zstd or packbits")
             }
-            codec = c
-        } catch let error as ParameterError {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            throw ExitCode(2)
-        }
-        let start = Date()
-        do {
+            let start = Date()
             let summary = try SynthWriter.write(p, to: out, compression: codec)
             if !quiet {
                 let seconds = Date().timeIntervalSince(start)
@@ -124,9 +116,6 @@ struct SynthCommand: ParsableCommand {
                       + "\(summary.divisions) divisions (\(summary.completeCycles) complete cycles), "
                       + "\(summary.exits) left the field, in \(String(format: "%.2f", seconds)) s → \(out)")
             }
-        } catch let error as OutputError {
-            FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-            throw ExitCode(1)
         }
     }
 }
