@@ -23,6 +23,17 @@ final class SynthCLITests: XCTestCase {
         let manTrack = try String(contentsOfFile: out + "/01_GT/TRA/man_track.txt", encoding: .utf8)
         XCTAssertEqual(manTrack.split(separator: "\n").count, csv.split(separator: "\n").count - 1)
 
+        // The stack carries the pixel size and interval (read back by `celltrack info`).
+        let info = try CLI.run(["info", out + "/stack.tif", "--json"])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        let described = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [[String: Any]])?.first)
+        XCTAssertEqual(described["frames"] as? Int, 5)
+        XCTAssertEqual(described["width"] as? Int, 80)
+        XCTAssertEqual(described["height"] as? Int, 64)
+        XCTAssertEqual(described["sampleFormat"] as? String, "uint16")
+        XCTAssertEqual(try XCTUnwrap(described["pixelSizeUm"] as? Double), 0.2, accuracy: 1e-6)
+        XCTAssertEqual(try XCTUnwrap(described["frameIntervalMin"] as? Double), 4, accuracy: 1e-9)
+
         // Same flags → byte-identical files.
         let again = base.appendingPathComponent("again").path
         var second = arguments
@@ -31,6 +42,18 @@ final class SynthCLITests: XCTestCase {
         for file in ["stack.tif", "01_GT/TRA/man_track003.tif", "gt_cells.csv", "params.json"] {
             XCTAssertEqual(fm.contents(atPath: out + "/" + file), fm.contents(atPath: again + "/" + file), file)
         }
+    }
+
+    func testSynthWritesEightBitRGBFrames() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("synth-rgb-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try CLI.run(["synth", "--out", out, "--frames", "2", "--size", "48x48", "--pixel-size", "0.2",
+                                  "--rgb", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let info = try CLI.run(["info", out + "/01/t001.tif", "--json"])
+        let described = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [[String: Any]])?.first)
+        XCTAssertEqual(described["samplesPerPixel"] as? Int, 3)
+        XCTAssertEqual(described["sampleFormat"] as? String, "uint8")
     }
 
     func testSynthRejectsBadOptionsWithUsageExitCode() throws {
