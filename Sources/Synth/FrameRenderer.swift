@@ -146,7 +146,7 @@ public struct FrameRenderer {
             for i in 0..<n { s[i] = 0; t[i] = 0; d[i] = -1; lab[i] = 0 }
             // Debris first: cells drawn later cover it.
             for particle in debris {
-                let shape = Spherocylinder(centerX: (particle.x + 0) / p.pixelSize + driftX,
+                let shape = Spherocylinder(centerX: particle.x / p.pixelSize + driftX,
                                            centerY: particle.y / p.pixelSize + driftY, angle: 0,
                                            length: 2 * particle.radius / p.pixelSize,
                                            width: 2 * particle.radius / p.pixelSize)

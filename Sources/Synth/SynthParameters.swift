@@ -1,4 +1,5 @@
 import CellTrackCore
+import Foundation
 
 /// Everything that defines a synthetic movie. Same parameters (including `seed`) → the same
 /// movie, byte for byte. Lengths are in µm, times in minutes, unless the name says otherwise.
@@ -166,6 +167,39 @@ public struct SynthParameters: Codable, Equatable, Sendable {
         if let background {
             try check(background > 0 && background < maxCount, "background", background,
                       "must lie inside the sample range")
+        }
+    }
+}
+
+extension SynthParameters {
+    /// Reads parameters from a JSON configuration: either a `SynthParameters` object or a
+    /// `params.json` written by `celltrack synth` (its `"parameters"` member). Keys that are
+    /// absent keep their defaults; unknown keys are an error (they are usually typos).
+    ///
+    /// ```swift
+    /// let p = try SynthParameters.fromConfiguration(Data(#"{"frames": 10, "polarity": "bright"}"#.utf8))
+    /// ```
+    public static func fromConfiguration(_ data: Data, file: String = "configuration") throws -> SynthParameters {
+        let problem = { (text: String) in InputError(file: file, problem: text) }
+        guard var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw problem("not a JSON object")
+        }
+        if let nested = object["parameters"] as? [String: Any] { object = nested }
+        let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SynthParameters())) as! [String: Any]
+        let known = Set(defaults.keys).union(["background"])
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw problem("unknown parameter '\(unknown)'")
+        }
+        let merged = defaults.merging(object) { _, given in given }
+        do {
+            let parameters = try JSONDecoder().decode(
+                SynthParameters.self, from: JSONSerialization.data(withJSONObject: merged))
+            try parameters.validate()
+            return parameters
+        } catch let error as ParameterError {
+            throw problem(error.description)
+        } catch {
+            throw problem("wrong value type (\(error))")
         }
     }
 }

@@ -12,35 +12,39 @@ struct SynthCommand: ParsableCommand {
         discussion: """
         Layout: DIR/stack.tif, DIR/01/t000.tif…, DIR/01_GT/TRA/man_track000.tif… + man_track.txt,
         DIR/01_GT/SEG/man_seg000.tif…, DIR/gt_tracks.csv, DIR/gt_cells.csv, DIR/gt_objects.csv,
-        DIR/params.json. The same seed and options give byte-identical files.
+        DIR/params.json. The same seed and options give byte-identical files;
+        `--config DIR/params.json` regenerates a movie.
         """)
 
     @Option(help: "Output folder (created if missing).")
     var out: String
 
-    @Option(help: "Number of frames.")
-    var frames: Int = 40
+    @Option(help: "JSON parameters: a SynthParameters object or a params.json written by synth. Options given on the command line override it.")
+    var config: String?
 
-    @Option(help: "Frame size as HEIGHTxWIDTH in pixels, e.g. 512x512.")
-    var size: String = "256x256"
+    @Option(help: "Number of frames (default 40).")
+    var frames: Int?
 
-    @Option(help: "Cells at the first frame.")
-    var cells: Int = 3
+    @Option(help: "Frame size as HEIGHTxWIDTH in pixels (default 256x256).")
+    var size: String?
 
-    @Option(help: "Random seed (same seed and options → same files).")
-    var seed: UInt64 = 1
+    @Option(help: "Cells at the first frame (default 3).")
+    var cells: Int?
 
-    @Option(name: .customLong("pixel-size"), help: "Pixel size in µm.")
-    var pixelSize: Double = 0.065
+    @Option(help: "Random seed; the same seed and options give the same files (default 1).")
+    var seed: UInt64?
 
-    @Option(help: "Frame interval in minutes.")
-    var interval: Double = 3
+    @Option(name: .customLong("pixel-size"), help: "Pixel size in µm (default 0.065).")
+    var pixelSize: Double?
 
-    @Option(help: "dark (phase-contrast-like) or bright (fluorescence-like) cells.")
-    var polarity: String = "dark"
+    @Option(help: "Frame interval in minutes (default 3).")
+    var interval: Double?
 
-    @Option(help: "Noise scale: 0 = noise-free, 1 = realistic.")
-    var noise: Double = 1
+    @Option(help: "dark (phase-contrast-like, default) or bright (fluorescence-like) cells.")
+    var polarity: String?
+
+    @Option(help: "Noise scale: 0 = noise-free, 1 = realistic (default).")
+    var noise: Double?
 
     @Option(name: .customLong("bit-depth"), help: "8 or 16 (default 16; 8 with --rgb).")
     var bitDepth: Int?
@@ -48,55 +52,71 @@ struct SynthCommand: ParsableCommand {
     @Flag(help: "Write 8-bit RGB frames as a Raspberry Pi camera does.")
     var rgb = false
 
-    @Option(help: "Stage drift in µm per frame (0 = none).")
-    var drift: Double = 0
+    @Option(help: "Stage drift in µm per frame (default 0 = none).")
+    var drift: Double?
 
-    @Option(name: .customLong("doubling-min"), help: "Shortest doubling time in minutes.")
-    var doublingMin: Double = 20
+    @Option(name: .customLong("doubling-min"), help: "Shortest doubling time in minutes (default 20).")
+    var doublingMin: Double?
 
-    @Option(name: .customLong("doubling-max"), help: "Longest doubling time in minutes.")
-    var doublingMax: Double = 60
+    @Option(name: .customLong("doubling-max"), help: "Longest doubling time in minutes (default 60).")
+    var doublingMax: Double?
 
-    @Option(help: "Division rule: adder or sizer.")
-    var division: String = "adder"
+    @Option(help: "Division rule: adder (default) or sizer.")
+    var division: String?
 
-    @Option(help: "Debris particles per 1000 µm².")
-    var debris: Double = 8
+    @Option(help: "Debris particles per 1000 µm² (default 8).")
+    var debris: Double?
 
-    @Option(help: "TIFF compression: none, lzw, deflate, zstd, packbits.")
+    @Option(help: "TIFF compression: none, lzw, deflate (default), zstd, packbits.")
     var compression: String = "deflate"
 
     @Flag(help: "Print nothing but errors.")
     var quiet = false
 
+    /// Defaults, then the configuration file, then the options given.
     func parameters() throws -> SynthParameters {
         var p = SynthParameters()
-        let parts = size.lowercased().split(separator: "x")
-        guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]) else {
-            throw ParameterError.invalid(name: "size", value: size, reason: "expected HEIGHTxWIDTH, e.g. 512x512")
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else {
+                throw InputError(file: config, problem: "cannot read the configuration file")
+            }
+            p = try SynthParameters.fromConfiguration(data, file: config)
         }
-        p.height = h
-        p.width = w
-        p.frames = frames
-        p.initialCells = cells
-        p.seed = seed
-        p.pixelSize = pixelSize
-        p.interval = interval
-        guard let pol = SynthParameters.Polarity(rawValue: polarity) else {
-            throw ParameterError.invalid(name: "polarity", value: polarity, reason: "expected dark or bright")
+        if let size {
+            let parts = size.lowercased().split(separator: "x")
+            guard parts.count == 2, let h = Int(parts[0]), let w = Int(parts[1]) else {
+                throw ParameterError.invalid(name: "size", value: size, reason: "expected HEIGHTxWIDTH, e.g. 512x512")
+            }
+            p.height = h
+            p.width = w
         }
-        p.polarity = pol
-        guard let rule = SynthParameters.DivisionRule(rawValue: division) else {
-            throw ParameterError.invalid(name: "division", value: division, reason: "expected adder or sizer")
+        if let frames { p.frames = frames }
+        if let cells { p.initialCells = cells }
+        if let seed { p.seed = seed }
+        if let pixelSize { p.pixelSize = pixelSize }
+        if let interval { p.interval = interval }
+        if let polarity {
+            guard let value = SynthParameters.Polarity(rawValue: polarity) else {
+                throw ParameterError.invalid(name: "polarity", value: polarity, reason: "expected dark or bright")
+            }
+            p.polarity = value
         }
-        p.divisionRule = rule
-        p.noise = noise
-        p.rgb = rgb
-        p.bitDepth = bitDepth ?? (rgb ? 8 : 16)
-        p.drift = drift
-        p.doublingTimeMin = doublingMin
-        p.doublingTimeMax = doublingMax
-        p.debrisDensity = debris
+        if let division {
+            guard let rule = SynthParameters.DivisionRule(rawValue: division) else {
+                throw ParameterError.invalid(name: "division", value: division, reason: "expected adder or sizer")
+            }
+            p.divisionRule = rule
+        }
+        if let noise { p.noise = noise }
+        if rgb {
+            p.rgb = true
+            if bitDepth == nil { p.bitDepth = 8 }
+        }
+        if let bitDepth { p.bitDepth = bitDepth }
+        if let drift { p.drift = drift }
+        if let doublingMin { p.doublingTimeMin = doublingMin }
+        if let doublingMax { p.doublingTimeMax = doublingMax }
+        if let debris { p.debrisDensity = debris }
         try p.validate()
         return p
     }

@@ -39,8 +39,12 @@ final class SynthCLITests: XCTestCase {
         var second = arguments
         second[2] = again
         XCTAssertEqual(try CLI.run(second).status, 0)
+        // params.json regenerates the same movie.
+        let replay = base.appendingPathComponent("replay").path
+        XCTAssertEqual(try CLI.run(["synth", "--out", replay, "--config", out + "/params.json", "--quiet"]).status, 0)
         for file in ["stack.tif", "01_GT/TRA/man_track003.tif", "gt_cells.csv", "params.json"] {
             XCTAssertEqual(fm.contents(atPath: out + "/" + file), fm.contents(atPath: again + "/" + file), file)
+            XCTAssertEqual(fm.contents(atPath: out + "/" + file), fm.contents(atPath: replay + "/" + file), file)
         }
     }
 
@@ -59,7 +63,7 @@ final class SynthCLITests: XCTestCase {
     func testSynthRejectsBadOptionsWithUsageExitCode() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("synth-bad-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        for bad in [["--size", "64by64"], ["--bit-depth", "12"], ["--polarity", "green"]] {
+        for bad in [["--size", "64by64"], ["--bit-depth", "12"], ["--polarity", "green"], ["--rgb", "--bit-depth", "16"]] {
             let result = try CLI.run(["synth", "--out", out] + bad)
             XCTAssertEqual(result.status, 2, "\(bad): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains("invalid"), result.stderr)

@@ -205,6 +205,19 @@ final class SynthParameterTests: XCTestCase {
         XCTAssertEqual(decoded, p)
     }
 
+    func testConfigurationOverlaysDefaultsAndRejectsTypos() throws {
+        let p = try SynthParameters.fromConfiguration(Data(#"{"frames": 7, "polarity": "bright"}"#.utf8))
+        var expected = SynthParameters()
+        expected.frames = 7
+        expected.polarity = .bright
+        XCTAssertEqual(p, expected)
+        let nested = try SynthParameters.fromConfiguration(Data(#"{"tool": "x", "parameters": {"seed": 9}}"#.utf8))
+        XCTAssertEqual(nested.seed, 9)
+        XCTAssertThrowsError(try SynthParameters.fromConfiguration(Data(#"{"frame": 7}"#.utf8)))
+        XCTAssertThrowsError(try SynthParameters.fromConfiguration(Data(#"{"frames": -1}"#.utf8)))
+        XCTAssertThrowsError(try SynthParameters.fromConfiguration(Data(#"{"frames": "many"}"#.utf8)))
+    }
+
     func testInvalidParametersThrow() {
         var p = SynthParameters()
         p.bitDepth = 12
