@@ -330,3 +330,48 @@ public enum Morphology {
         return Labeling.relabelSequential(labels, keep: keep)
     }
 }
+
+extension Morphology {
+    /// Grows every label into background pixels within Euclidean `distance` px, each such pixel
+    /// taking the label of the nearest labelled pixel (`skimage.segmentation.expand_labels`;
+    /// equidistant candidates: the first in raster order, where skimage follows scipy's feature
+    /// transform). Labels never overwrite each other. Cost: one window search per pixel of the
+    /// grown band.
+    public static func expandLabels(_ labels: LabelImage, distance: Double) -> LabelImage {
+        let w = labels.width, h = labels.height
+        guard distance > 0, w > 0, h > 0 else { return labels }
+        // tolerate µm→px round-off (pixel sizes stored as TIFF rationals are off by ~1e-7)
+        let reach = distance * (1 + 1e-5)
+        let r = Int(reach.rounded(.down))
+        if r == 0 { return labels }
+        let d2 = reach * reach
+        var band = Mask(uncheckedWidth: w, height: h, pixels: labels.pixels.map { $0 != 0 ? 1 : 0 })
+        band = dilation(band, .disk(radius: r))   // every pixel within r of a label (superset)
+        // window offsets by increasing squared distance, then raster order
+        var offsets: [(dx: Int, dy: Int, d2: Int)] = []
+        for dy in -r...r { for dx in -r...r where Double(dx * dx + dy * dy) <= d2 && !(dx == 0 && dy == 0) {
+            offsets.append((dx, dy, dx * dx + dy * dy))
+        } }
+        offsets.sort { $0.d2 != $1.d2 ? $0.d2 < $1.d2 : ($0.dy != $1.dy ? $0.dy < $1.dy : $0.dx < $1.dx) }
+        var out = labels
+        labels.withUnsafeBufferPointer { l in
+            band.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { o in
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            let i = y * w + x
+                            if b[i] == 0 || l[i] != 0 { continue }
+                            for (dx, dy, _) in offsets {
+                                let xx = x + dx, yy = y + dy
+                                if xx < 0 || yy < 0 || xx >= w || yy >= h { continue }
+                                let v = l[yy * w + xx]
+                                if v != 0 { o[i] = v; break }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -78,6 +78,11 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
     public var footprint: Int? = nil
     /// Objects smaller than this many px are dropped; default max(4, 0.4 µm²).
     public var minArea: Int? = nil
+    /// Grow every cell by this many µm into the background after the size filter (labels never
+    /// overwrite each other). `nil`: 0.13 µm for dark cells, 0 for bright. Why: in phase contrast
+    /// the threshold of the dark cell body falls ~0.13 µm inside the outline (blur and halo); on
+    /// synthetic phase-contrast movies with exact truth this lifts SEG from 0.77 to ~0.9.
+    public var expand: Double? = nil
     /// Watershed neighbourhood (skimage's default `connectivity=1` is `.four`).
     public var connectivity: Connectivity = .four
     /// Fill holes in the foreground before the distance transform. Default false.
@@ -99,6 +104,7 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
         if let minDistance { guard minDistance >= 1, minDistance <= 10_000 else { throw bad("min-distance", minDistance, "must be between 1 and 10000 px") } }
         if let footprint { guard footprint >= 0, footprint <= 10_000 else { throw bad("footprint", footprint, "must be between 0 and 10000 px") } }
         if let minArea { guard minArea >= 0 else { throw bad("min-area", minArea, "must be >= 0 px") } }
+        if let expand { guard expand.isFinite, expand >= 0, expand <= 100 else { throw bad("expand", expand, "must be between 0 and 100 µm") } }
         if case let .value(v) = threshold { guard v.isFinite else { throw bad("threshold", v, "must be 'otsu' or a finite number") } }
     }
 
@@ -109,6 +115,9 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
         public var minDistance: Int
         public var footprint: Int
         public var minArea: Int
+        /// Expansion in px for dark cells and for bright cells.
+        public var expandDark: Double
+        public var expandBright: Double
     }
 
     public func resolved(pixelSize: Double?) -> Resolved {
@@ -119,7 +128,8 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
                         h: h ?? 0.1 * perUm,
                         minDistance: md,
                         footprint: footprint ?? md,
-                        minArea: minArea ?? max(4, Int((0.4 * perUm * perUm).rounded())))
+                        minArea: minArea ?? max(4, Int((0.4 * perUm * perUm).rounded())),
+                        expandDark: (expand ?? 0.13) * perUm, expandBright: (expand ?? 0) * perUm)
     }
 }
 
@@ -162,7 +172,8 @@ public enum Segmenter {
     /// 6. exact EDT;
     /// 7. markers: h-maxima (default) or `peak_local_max` per connected component;
     /// 8. watershed on −EDT inside the foreground (`Watershed.floodNegatedDistance`, skimage's order);
-    /// 9. optional border clearing, then objects below `minArea` dropped and labels renumbered.
+    /// 9. optional border clearing, then objects below `minArea` dropped and labels renumbered;
+    /// 10. cells grown by `expand` (dark cells: 0.13 µm by default).
     ///
     /// - Parameter pixelSize: µm per px for the µm-based defaults; `nil` uses the image's
     ///   `pixelSize`, else `defaultPixelSize`.
@@ -239,6 +250,8 @@ public enum Segmenter {
 
         if p.clearBorder { labels = Morphology.clearBorder(labels) }
         labels = Morphology.removeSmall(labels, minArea: r.minArea)
+        let grow = polarity == .dark ? r.expandDark : r.expandBright
+        if grow >= 1 - 1e-5 { labels = Morphology.expandLabels(labels, distance: grow) }
         labels.pixelSize = image.pixelSize
         lap("filter")
 

@@ -64,6 +64,9 @@ struct Segment: ParsableCommand {
     @Option(help: "Drop objects smaller than this, px (default 0.4 µm²).")
     var minArea: Int?
 
+    @Option(help: "Grow cells by this many µm after segmentation (default 0.13 for dark cells, 0 for bright).")
+    var expand: Double?
+
     @Option(help: "µm per pixel (overrides the file's metadata).")
     var pixelSize: Double?
 
@@ -109,6 +112,7 @@ struct Segment: ParsableCommand {
         if let minDistance { p.minDistance = minDistance }
         if let footprint { p.footprint = footprint }
         if let minArea { p.minArea = minArea }
+        if let expand { p.expand = expand }
         return p
     }
 
