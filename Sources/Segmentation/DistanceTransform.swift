@@ -92,34 +92,47 @@ public enum DistanceTransform {
                         line.withUnsafeMutableBufferPointer { o in
                             for y in 0..<h {
                                 let r = y * w
-                                var k = -1
-                                for q in 0..<w {
-                                    let dq = d[r + q]
-                                    if dq >= none { continue }
-                                    let fq = Double(dq) * Double(dq) * sy2
-                                    f[q] = fq
-                                    let pq = Double(q) * sx
-                                    while k >= 0 {
-                                        let p = v[k]
-                                        let pp = Double(p) * sx
-                                        let s = ((fq + pq * pq) - (f[p] + pp * pp)) / (2 * (pq - pp))
-                                        if s <= z[k] { k -= 1 } else {
-                                            k += 1; v[k] = q; z[k] = s; break
+                                // Background pixels are 0. Inside a run of foreground [a, b] the
+                                // nearest site lies in [a-1, b+1]: the background pixels bounding the
+                                // run dominate every site beyond them. So the lower envelope is built
+                                // per run (linear in the foreground), unless the whole row is
+                                // foreground (then every column of the row is a candidate).
+                                var x = 0
+                                while x < w {
+                                    if d[r + x] == 0 { o[x] = 0; x += 1; continue }
+                                    var b = x
+                                    while b + 1 < w && d[r + b + 1] != 0 { b += 1 }
+                                    let lo = max(x - 1, 0), hi = min(b + 1, w - 1)
+                                    var k = -1
+                                    for q in lo...hi {
+                                        let dq = d[r + q]
+                                        if dq >= none { continue }
+                                        let fq = Double(dq) * Double(dq) * sy2
+                                        f[q] = fq
+                                        let pq = Double(q) * sx
+                                        while k >= 0 {
+                                            let p = v[k]
+                                            let pp = Double(p) * sx
+                                            let s = ((fq + pq * pq) - (f[p] + pp * pp)) / (2 * (pq - pp))
+                                            if s <= z[k] { k -= 1 } else {
+                                                k += 1; v[k] = q; z[k] = s; break
+                                            }
+                                        }
+                                        if k < 0 { k = 0; v[0] = q; z[0] = -.infinity }
+                                        z[k + 1] = .infinity
+                                    }
+                                    if k < 0 {
+                                        for xx in x...b { o[xx] = .infinity }
+                                    } else {
+                                        var j = 0
+                                        for xx in x...b {
+                                            let px = Double(xx) * sx
+                                            while z[j + 1] < px { j += 1 }
+                                            let dx = px - Double(v[j]) * sx
+                                            o[xx] = dx * dx + f[v[j]]
                                         }
                                     }
-                                    if k < 0 { k = 0; v[0] = q; z[0] = -.infinity }
-                                    z[k + 1] = .infinity
-                                }
-                                if k < 0 {
-                                    for x in 0..<w { o[x] = .infinity }
-                                } else {
-                                    var j = 0
-                                    for x in 0..<w {
-                                        let px = Double(x) * sx
-                                        while z[j + 1] < px { j += 1 }
-                                        let dx = px - Double(v[j]) * sx
-                                        o[x] = dx * dx + f[v[j]]
-                                    }
+                                    x = b + 1
                                 }
                                 emit(y, UnsafeBufferPointer(o))
                             }

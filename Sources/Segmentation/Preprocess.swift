@@ -138,15 +138,19 @@ public enum Preprocess {
         let sw = w / f, sh = h / f
         guard sw >= 1, sh >= 1, scalePixels > 0 else { return image }
         var small = [Float](repeating: 0, count: sw * sh)
+        var acc = [Double](repeating: 0, count: sw)
         image.withUnsafeBufferPointer { p in
             for by in 0..<sh {
-                for bx in 0..<sw {
-                    var s = 0.0
-                    for y in (by * f)..<(by * f + f) {
-                        for x in (bx * f)..<(bx * f + f) { s += Double(p[y * w + x]) }
+                for bx in 0..<sw { acc[bx] = 0 }
+                for y in (by * f)..<(by * f + f) {
+                    let row = y * w
+                    for bx in 0..<sw {
+                        var s = 0.0
+                        for x in (bx * f)..<(bx * f + f) { s += Double(p[row + x]) }
+                        acc[bx] += s
                     }
-                    small[by * sw + bx] = Float(s / Double(f * f))
                 }
+                for bx in 0..<sw { small[by * sw + bx] = Float(acc[bx] / Double(f * f)) }
             }
         }
         let k = max(3, Int((scalePixels / Double(f)).rounded(.toNearestOrEven)) | 1)
@@ -161,19 +165,27 @@ public enum Preprocess {
             let x0 = Int(sx)
             x0s[x] = x0; x1s[x] = min(x0 + 1, sw - 1); fxs[x] = Float(sx - Double(x0))
         }
-        var out = [Float](repeating: 0, count: w * h)
+        // each small row interpolated to full width once, then rows blended (vectorisable)
+        var wide = [Float](repeating: 0, count: sh * w)
         bg.withUnsafeBufferPointer { b in
+            for sy in 0..<sh {
+                for x in 0..<w {
+                    wide[sy * w + x] = b[sy * sw + x0s[x]] * (1 - fxs[x]) + b[sy * sw + x1s[x]] * fxs[x]
+                }
+            }
+        }
+        var out = [Float](repeating: 0, count: w * h)
+        wide.withUnsafeBufferPointer { wd in
             image.withUnsafeBufferPointer { p in
                 out.withUnsafeMutableBufferPointer { o in
                     for y in 0..<h {
                         let sy = min(max((Double(y) + 0.5) * zy - 0.5, 0), Double(sh - 1))
                         let y0 = Int(sy), y1 = min(y0 + 1, sh - 1)
-                        let fy = Float(sy - Double(y0))
+                        let fy = Float(sy - Double(y0)), gy = 1 - fy
+                        let a = y0 * w, c = y1 * w, row = y * w
                         for x in 0..<w {
-                            let a = b[y0 * sw + x0s[x]] * (1 - fxs[x]) + b[y0 * sw + x1s[x]] * fxs[x]
-                            let c = b[y1 * sw + x0s[x]] * (1 - fxs[x]) + b[y1 * sw + x1s[x]] * fxs[x]
-                            let v = max(a * (1 - fy) + c * fy, 1e-3)
-                            o[y * w + x] = p[y * w + x] / v
+                            let v = max(wd[a + x] * gy + wd[c + x] * fy, 1e-3)
+                            o[row + x] = p[row + x] / v
                         }
                     }
                 }

@@ -198,72 +198,61 @@ extension Watershed {
         let w = distance.width, h = distance.height
         if w == 0 || h == 0 { return markers }
         let pw = w + 2, n = pw * (h + 2)
-        // bucket index per padded pixel: k = round(d²) for masked pixels, -1 outside the mask
+        // per padded pixel: bucket k = round(d²) while unvisited; -1 outside the mask or visited
         let key = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-        let output = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
-        let next = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-        defer { key.deallocate(); output.deallocate(); next.deallocate() }
+        defer { key.deallocate() }
         key.initialize(repeating: -1, count: n)
-        output.initialize(repeating: 0, count: n)
+        var result = [UInt32](repeating: 0, count: w * h)
         var maxKey: Int32 = 0
         distance.withUnsafeBufferPointer { d in
             mask.withUnsafeBufferPointer { m in
-                markers.withUnsafeBufferPointer { mk in
-                    for y in 0..<h {
-                        let src = y * w, dst = (y + 1) * pw + 1
-                        for x in 0..<w where m[src + x] != 0 {
-                            let dd = Double(d[src + x])
-                            let k = Int32((dd * dd).rounded())
-                            key[dst + x] = k
-                            if k > maxKey { maxKey = k }
-                            output[dst + x] = mk[src + x]
-                        }
+                for y in 0..<h {
+                    let src = y * w, dst = (y + 1) * pw + 1
+                    for x in 0..<w where m[src + x] != 0 {
+                        let dd = Double(d[src + x])
+                        let k = Int32((dd * dd).rounded())
+                        key[dst + x] = k
+                        if k > maxKey { maxKey = k }
                     }
                 }
             }
         }
-        var head = [Int32](repeating: -1, count: Int(maxKey) + 1)
-        var tail = [Int32](repeating: -1, count: Int(maxKey) + 1)
-        head.withUnsafeMutableBufferPointer { head in
-            tail.withUnsafeMutableBufferPointer { tail in
-                @inline(__always) func push(_ i: Int, _ k: Int) {
-                    next[i] = -1
-                    if tail[k] < 0 { head[k] = Int32(i) } else { next[Int(tail[k])] = Int32(i) }
-                    tail[k] = Int32(i)
-                }
-                for y in 1...h {
-                    for i in (y * pw + 1)...(y * pw + w) where output[i] != 0 { push(i, Int(key[i])) }
-                }
-                let offsets: [Int] = connectivity == .four
-                    ? [-pw, -1, 1, pw]
-                    : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
-                offsets.withUnsafeBufferPointer { nb in
-                    var k = Int(maxKey)
-                    while k >= 0 {
-                        // pushes during this bucket go to buckets <= k; bucket k may grow while we drain it
-                        while head[k] >= 0 {
-                            let p = Int(head[k])
-                            head[k] = next[p]
-                            if head[k] < 0 { tail[k] = -1 }
-                            let label = output[p]
-                            for o in nb {
-                                let q = p + o
-                                let kq = key[q]
-                                if kq < 0 || output[q] != 0 { continue }
-                                output[q] = label
-                                push(q, min(Int(kq), k))
-                            }
-                        }
-                        k -= 1
-                    }
-                }
-            }
-        }
-        var result = [UInt32](repeating: 0, count: w * h)
-        result.withUnsafeMutableBufferPointer { r in
+        // one FIFO per bucket: (padded pixel, label)
+        var buckets = [[(pixel: Int32, label: UInt32)]](repeating: [], count: Int(maxKey) + 1)
+        markers.withUnsafeBufferPointer { mk in
             for y in 0..<h {
-                let src = (y + 1) * pw + 1, dst = y * w
-                for x in 0..<w { r[dst + x] = output[src + x] }
+                let src = y * w, dst = (y + 1) * pw + 1
+                for x in 0..<w where mk[src + x] != 0 && key[dst + x] >= 0 {
+                    buckets[Int(key[dst + x])].append((Int32(dst + x), mk[src + x]))
+                    key[dst + x] = -1
+                }
+            }
+        }
+        let offsets: [Int] = connectivity == .four
+            ? [-pw, -1, 1, pw]
+            : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
+        result.withUnsafeMutableBufferPointer { out in
+            offsets.withUnsafeBufferPointer { nb in
+                var k = Int(maxKey)
+                while k >= 0 {
+                    // pushes while draining go to buckets <= k (bucket k may grow meanwhile)
+                    var idx = 0
+                    while idx < buckets[k].count {
+                        let (pixel, label) = buckets[k][idx]
+                        idx += 1
+                        let p = Int(pixel)
+                        out[(p / pw - 1) * w + (p % pw - 1)] = label
+                        for o in nb {
+                            let q = p + o
+                            let kq = key[q]
+                            if kq < 0 { continue }
+                            key[q] = -1
+                            buckets[min(Int(kq), k)].append((Int32(q), label))
+                        }
+                    }
+                    buckets[k] = []
+                    k -= 1
+                }
             }
         }
         return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: distance.pixelSize)
