@@ -161,6 +161,17 @@ def main():
     record("imagej_hyperstack.tif", [grey_of(hyper[t, 0]) for t in range(3)], sampleType="uint16",
            channels=2, pixelSizeUm=0.1, frameIntervalMin=2.0,
            channel1=[[float(v) for v in hyper[t, 1].ravel()] for t in range(3)])
+    # OME-TIFF, channel-fastest (TCYX -> DimensionOrder XYZCT) and time-fastest (CTYX -> XYZTC).
+    ome = values("uint16", (3, 2, H, W))
+    write("ome_tcyx.ome.tif", ome, ome=True,
+          metadata={"axes": "TCYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "TimeIncrement": 30.0, "TimeIncrementUnit": "s"})
+    record("ome_tcyx.ome.tif", [grey_of(ome[t, 0]) for t in range(3)], sampleType="uint16", channels=2,
+           pixelSizeUm=0.2, frameIntervalMin=0.5, channel1=[[float(v) for v in ome[t, 1].ravel()] for t in range(3)])
+    write("ome_ctyx.ome.tif", np.ascontiguousarray(np.moveaxis(ome, 1, 0)), ome=True,
+          metadata={"axes": "CTYX", "PhysicalSizeX": 200.0, "PhysicalSizeXUnit": "nm"})
+    record("ome_ctyx.ome.tif", [grey_of(ome[t, 0]) for t in range(3)], sampleType="uint16", channels=2,
+           pixelSizeUm=0.2, channel1=[[float(v) for v in ome[t, 1].ravel()] for t in range(3)])
+
     # Plain multi-page stack with resolution in pixels per cm (0.25 um pixels).
     plain = values("uint16", (4, H, W))
     write_stack("stack_resolution_cm.tif", plain, compression="deflate", resolution=(40000.0, 40000.0),

@@ -106,7 +106,7 @@ public struct ImageJDescription: Sendable, Equatable, Codable {
     var micronsPerUnit: Double? {
         guard let unit = unit?.lowercased() else { return nil }
         switch unit {
-        case "micron", "microns", "um", "µm", "\u{00B5}m", "\u{03BC}m", "\\u00b5m": return 1
+        case "micron", "microns", "um", "\u{00B5}m", "\u{03BC}m", "\\u00b5m": return 1
         case "nm", "nanometer", "nanometers": return 0.001
         case "mm": return 1000
         case "cm": return 10000
@@ -147,6 +147,9 @@ public struct TIFFFileSummary: Sendable, Equatable {
     public var bigEndian: Bool
     public var bigTIFF: Bool
     public var imageJ: ImageJDescription?
+    public var ome: OMEDescription?
+    /// How pages map to frames and channels.
+    public var hyperstack: HyperstackLayout
     public var pixelSizeUm: Double?
     public var frameIntervalMin: Double?
     public var pageCount: Int { pageOffsets.count }
@@ -219,9 +222,13 @@ final class TIFFFile {
         currentOffset = pageOffsets[0]
         let description = handle.string(TIFFTAG_IMAGEDESCRIPTION)
         let imageJ = description.flatMap(ImageJDescription.parse)
+        let ome = imageJ == nil ? description.flatMap(OMEDescription.parse) : nil
+        let hyperstack = try HyperstackLayout.derive(path: path, pageCount: pageOffsets.count,
+                                                     samplesPerPixel: first.samplesPerPixel, imageJ: imageJ, ome: ome)
         summary = TIFFFileSummary(path: path, pageOffsets: pageOffsets, layout: first, bigEndian: bigEndian,
-                                  bigTIFF: bigTIFF, imageJ: imageJ, pixelSizeUm: TIFFFile.pixelSize(handle: handle, imageJ: imageJ),
-                                  frameIntervalMin: imageJ?.frameIntervalMinutes)
+                                  bigTIFF: bigTIFF, imageJ: imageJ, ome: ome, hyperstack: hyperstack,
+                                  pixelSizeUm: ome?.physicalSizeXUm ?? TIFFFile.pixelSize(handle: handle, imageJ: imageJ),
+                                  frameIntervalMin: imageJ?.frameIntervalMinutes ?? ome?.timeIncrementMin)
     }
 
     /// Pixel size in µm from X resolution and its unit; inch-based resolutions are ignored

@@ -106,6 +106,7 @@ struct InputDescription: Encodable {
     var pixelSizeUm: Double?
     var frameIntervalMin: Double?
     var imageJ: Bool
+    var ome: Bool
     var readThroughput: ReadThroughput?
 
     init(input: String, movie: MovieReader) {
@@ -132,12 +133,13 @@ struct InputDescription: Encodable {
         pixelSizeUm = movie.pixelSizeUm
         frameIntervalMin = movie.frameIntervalMin
         imageJ = first.imageJ != nil
+        ome = first.ome != nil
     }
 
     private enum CodingKeys: String, CodingKey {
         case input, files, firstFile, frames, width, height, samplesPerPixel, bitsPerSample, sampleFormat,
              photometric, planarConfiguration, compression, predictor, tiling, byteOrder, bigTIFF, channels,
-             pagesPerFile, pixelSizeUm, frameIntervalMin, imageJ, readThroughput
+             pagesPerFile, pixelSizeUm, frameIntervalMin, imageJ, ome, readThroughput
     }
 
     /// Unknown values are written as `null` so every object has the same keys.
@@ -164,6 +166,7 @@ struct InputDescription: Encodable {
         try c.encode(pixelSizeUm, forKey: .pixelSizeUm)
         try c.encode(frameIntervalMin, forKey: .frameIntervalMin)
         try c.encode(imageJ, forKey: .imageJ)
+        try c.encode(ome, forKey: .ome)
         if let readThroughput { try c.encode(readThroughput, forKey: .readThroughput) }
     }
 
@@ -182,7 +185,7 @@ struct InputDescription: Encodable {
             "  compression:    \(compression)\(predictor > 1 ? " + predictor \(predictor)" : "")",
             "  layout:         \(tiling)",
             "  byte order:     \(byteOrder)\(bigTIFF ? ", BigTIFF" : "")",
-            "  channels:       \(channels)",
+            "  channels:       \(channels)\(imageJ ? " (ImageJ)" : ome ? " (OME)" : "")",
             "  pixel size:     \(number(pixelSizeUm, "µm"))",
             "  frame interval: \(number(frameIntervalMin, "min"))",
         ]

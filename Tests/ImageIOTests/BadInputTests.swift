@@ -45,7 +45,7 @@ final class BadInputTests: XCTestCase {
         assertInputError("no_such_file.tif") { try readAll(Fixtures.path("no_such_file.tif")) }
         let folder = try makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("x".utf8)))
         let error = assertInputError(folder) { try readAll(folder) }
         XCTAssertTrue(error?.problem.contains("no .tif") ?? false)
     }
