@@ -258,6 +258,11 @@ final class TIFFFile {
         let photometric = handle.u16(TIFFTAG_PHOTOMETRIC).map(Int.init)
             ?? (samples >= 3 ? Int(PHOTOMETRIC_RGB) : Int(PHOTOMETRIC_MINISBLACK))
         let tiled = TIFFIsTiled(tiff) != 0
+        // A corrupt header can claim any size; refuse pages no microscope writes (> 4 GiB decoded).
+        let pageBytes = Int(width) * Int(height) * max(1, samples) * max(1, bits) / 8
+        if pageBytes > 1 << 32 {
+            throw InputError(file: handle.path, frame: page, problem: "page claims \(width)x\(height) pixels (\(pageBytes >> 20) MiB), larger than any supported frame; the file may be corrupt")
+        }
         return TIFFPageLayout(
             width: Int(width), height: Int(height), samplesPerPixel: samples, bitsPerSample: bits,
             sampleFormat: format, photometric: photometric,

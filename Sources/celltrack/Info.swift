@@ -19,7 +19,7 @@ struct Info: ParsableCommand {
     @Flag(help: "Print one JSON array (one object per input).")
     var json = false
 
-    @Option(help: "Channel to read (0-based) for multi-channel inputs; used with --read-all.")
+    @Option(help: "Channel (0-based) of multi-channel inputs; an error when it does not exist.")
     var channel: Int?
 
     /// Benchmark aid (hidden): decode every frame and report the read throughput.
