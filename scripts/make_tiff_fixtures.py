@@ -178,6 +178,19 @@ def main():
                 resolutionunit="CENTIMETER")
     record("stack_resolution_cm.tif", [grey_of(p) for p in plain], sampleType="uint16", pixelSizeUm=0.25)
 
+    # ImageJ's large-stack format: one page directory, images=3, images back to back after it.
+    contiguous = values("uint16", (3, H, W))
+    for order, name in [("<", "imagej_contiguous_le.tif"), (">", "imagej_contiguous_be.tif")]:
+        path = write(name, contiguous[0], byteorder=order, metadata=None,
+                     description="ImageJ=1.11a\nimages=3\nframes=3\nloop=false\n")
+        with open(path, "ab") as f:
+            f.write(contiguous[1:].astype(contiguous.dtype.newbyteorder(order)).tobytes())
+        record(name, [grey_of(p) for p in contiguous], sampleType="uint16", bigEndian=order == ">")
+    path = write("bad_imagej_contiguous_truncated.tif", contiguous[0], metadata=None,
+                 description="ImageJ=1.11a\nimages=3\nframes=3\nloop=false\n")
+    with open(path, "ab") as f:
+        f.write(contiguous[1].tobytes())  # one image missing
+
     # A folder of per-frame files: natural order t1 < t2 < t10; other files skipped.
     series = os.path.join(OUT, "series")
     os.makedirs(series)

@@ -17,9 +17,6 @@ public struct HyperstackLayout: Sendable, Equatable, Codable {
     static func derive(path: String, pageCount: Int, samplesPerPixel: Int,
                        imageJ: ImageJDescription?, ome: OMEDescription?) throws -> HyperstackLayout {
         if let imageJ {
-            if pageCount == 1 && imageJ.images > 1 {
-                throw InputError(file: path, problem: "ImageJ stack of \(imageJ.images) images stores only its first page directory (ImageJ's >4 GB format); save it as BigTIFF or as one file per frame")
-            }
             if imageJ.slices > 1 && imageJ.frames > 1 {
                 throw InputError(file: path, problem: "z-stack time series (slices=\(imageJ.slices), frames=\(imageJ.frames)) is not supported; project or pick one z plane first")
             }

@@ -1,5 +1,10 @@
 import CLibTIFF
 import CellTrackCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Storage layout of one TIFF page, as `celltrack info` reports it.
 public struct TIFFPageLayout: Sendable, Equatable, Codable {
@@ -152,7 +157,18 @@ public struct TIFFFileSummary: Sendable, Equatable {
     public var hyperstack: HyperstackLayout
     public var pixelSizeUm: Double?
     public var frameIntervalMin: Double?
-    public var pageCount: Int { pageOffsets.count }
+    /// Set for ImageJ's large-stack format: one page directory, all images stored back to back.
+    public var contiguousImages: ContiguousImages?
+    /// Images in the file: page directories, or the ImageJ image count of a contiguous stack.
+    public var pageCount: Int { contiguousImages?.count ?? pageOffsets.count }
+}
+
+/// ImageJ writes stacks above 4 GB as a classic TIFF with only the first page directory and
+/// `images=N` in its description; the N uncompressed images follow each other in the file.
+public struct ContiguousImages: Sendable, Equatable, Codable {
+    public var firstOffset: UInt64
+    public var imageBytes: Int
+    public var count: Int
 }
 
 /// An open TIFF file with its scan summary. One thread at a time.
@@ -164,7 +180,7 @@ final class TIFFFile {
 
     var pageOffsets: [UInt64] { summary.pageOffsets }
     var layout: TIFFPageLayout { summary.layout }
-    var pageCount: Int { summary.pageOffsets.count }
+    var pageCount: Int { summary.pageCount }
 
     /// "m": no memory mapping. libtiff then read()s uncompressed strips straight into our
     /// buffer instead of copying from a mapping page fault by page fault (measured faster).
@@ -223,12 +239,48 @@ final class TIFFFile {
         let description = handle.string(TIFFTAG_IMAGEDESCRIPTION)
         let imageJ = description.flatMap(ImageJDescription.parse)
         let ome = imageJ == nil ? description.flatMap(OMEDescription.parse) : nil
-        let hyperstack = try HyperstackLayout.derive(path: path, pageCount: pageOffsets.count,
+        var contiguous: ContiguousImages?
+        if let imageJ, pageOffsets.count == 1, imageJ.images > 1 {
+            contiguous = try TIFFFile.contiguousImages(handle, layout: first, images: imageJ.images)
+        }
+        let hyperstack = try HyperstackLayout.derive(path: path, pageCount: contiguous?.count ?? pageOffsets.count,
                                                      samplesPerPixel: first.samplesPerPixel, imageJ: imageJ, ome: ome)
         summary = TIFFFileSummary(path: path, pageOffsets: pageOffsets, layout: first, bigEndian: bigEndian,
                                   bigTIFF: bigTIFF, imageJ: imageJ, ome: ome, hyperstack: hyperstack,
                                   pixelSizeUm: ome?.physicalSizeXUm ?? TIFFFile.pixelSize(handle: handle, imageJ: imageJ),
-                                  frameIntervalMin: imageJ?.frameIntervalMinutes ?? ome?.timeIncrementMin)
+                                  frameIntervalMin: imageJ?.frameIntervalMinutes ?? ome?.timeIncrementMin,
+                                  contiguousImages: contiguous)
+    }
+
+    /// Checks that page 0 can start an ImageJ contiguous stack: uncompressed, strips stored back
+    /// to back, and the file long enough for `images` images.
+    static func contiguousImages(_ handle: TIFFHandle, layout: TIFFPageLayout, images: Int) throws -> ContiguousImages {
+        let tiff = handle.tiff
+        guard layout.compression == Int(COMPRESSION_NONE), !layout.tiled, layout.bitsPerSample >= 8 else {
+            throw InputError(file: handle.path, problem: "ImageJ stack of \(images) images has only one page directory, which needs uncompressed strips (found \(layout.compressionName)\(layout.tiled ? ", tiles" : ""))")
+        }
+        let strips = Int(TIFFNumberOfStrips(tiff))
+        let first = TIFFGetStrileOffset(tiff, 0)
+        var end = first
+        for strip in 0..<strips {
+            guard TIFFGetStrileOffset(tiff, UInt32(strip)) == end else {
+                throw InputError(file: handle.path, problem: "ImageJ stack of \(images) images has only one page directory but its strips are not stored back to back")
+            }
+            end += TIFFGetStrileByteCount(tiff, UInt32(strip))
+        }
+        let imageBytes = Int(end - first)
+        let expected = layout.width * layout.height * layout.samplesPerPixel * layout.bitsPerSample / 8
+        guard imageBytes == expected else {
+            throw InputError(file: handle.path, frame: 0, problem: "page holds \(imageBytes) bytes, expected \(expected)")
+        }
+        var info = stat()
+        let fileSize = fstat(TIFFFileno(tiff), &info) == 0 ? UInt64(info.st_size) : 0
+        let available = fileSize > first ? Int((fileSize - first) / UInt64(imageBytes)) : 0
+        guard available >= images else {
+            throw InputError(file: handle.path, frame: available,
+                             problem: "ImageJ stack declares \(images) images but the file holds only \(available); the file may be truncated")
+        }
+        return ContiguousImages(firstOffset: first, imageBytes: imageBytes, count: images)
     }
 
     /// Pixel size in µm from X resolution and its unit; inch-based resolutions are ignored
@@ -277,8 +329,9 @@ final class TIFFFile {
 
     /// Makes `page` the current directory and returns its layout.
     func select(page: Int) throws -> TIFFPageLayout {
-        precondition(page >= 0 && page < pageOffsets.count, "page out of range")
-        let offset = pageOffsets[page]
+        precondition(page >= 0 && page < pageCount, "page out of range")
+        // Images of a contiguous stack all share directory 0.
+        let offset = summary.contiguousImages == nil ? pageOffsets[page] : pageOffsets[0]
         if currentOffset != offset {
             handle.resetMessages()
             currentOffset = nil
