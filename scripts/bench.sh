@@ -6,6 +6,8 @@
 #        uint16 stacks (uncompressed, Deflate, ZSTD), beside the reference floor
 #        (../shared/reference/bench_floor.py: tifffile page.asarray()) on the same files;
 #        peak RSS while streaming a ~1 GB stack vs a ~0.27 GB one (must not grow).
+#   segment ns/pixel per stage (CPU time) of the default recipe on a synthetic 4056x3040 (12.3 MP)
+#        uint16-like frame (`celltrack bench-segment`, hidden), and frames/s with one frame per core.
 #   synth `celltrack synth` 512x512 x 60 frames (simulation, rendering, noise, TIFF writing of the
 #        whole output layout); BENCH_BIG=1 adds a 3040x4056 x 8-frame uint16 movie.
 # Environment: BENCH_DIR (default /tmp/celltrack-bench) holds the generated stacks;
@@ -20,7 +22,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/celltrack-bench}
 RUNS=${RUNS:-3}
 REFERENCE=${REFERENCE:-$(cd .. && pwd)/shared/reference}
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io synth)
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io segment synth)
 
 want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
@@ -77,4 +79,11 @@ if want synth; then
         echo "(BENCH_BIG=1 also times a 3040x4056 x 8-frame uint16 movie)"
     fi
     rm -rf "$SYNTH_DIR"
+fi
+
+if want segment; then
+    echo "== segment: default recipe on a synthetic 4056x3040 uint16-like frame (release)"
+    "$BIN" bench-segment --repeats "$RUNS"
+    echo "== segment: same frame, --markers peak (the tutorial's markers)"
+    "$BIN" bench-segment --repeats 1 --markers peak | sed -n '/total/p'
 fi

@@ -1,0 +1,260 @@
+import CellTrackCore
+
+/// Marker-controlled watershed by priority flood, equal to
+/// `skimage.segmentation.watershed(image, markers, connectivity=1|2, mask=mask)` (compactness 0,
+/// no watershed line), scikit-image 0.26.
+///
+/// The queue is the same binary min-heap as skimage's `heap_general.pxi`, ordered by
+/// `(value, age)`: markers enter in raster order with age 0 and their own value; each newly
+/// reached neighbour gets the next age and is labelled when it is *pushed*, with priority
+/// `max(its value, the priority of the pixel that reached it)` (the flood never goes downhill).
+/// Neighbours are visited in skimage's order (edge neighbours up, left, right, down; then corners
+/// up-left, up-right, down-left, down-right). Replicating the heap (not only its ordering key)
+/// keeps even ties between equal-valued markers identical.
+///
+/// Markers outside the mask are ignored; pixels outside the mask stay 0; every masked pixel
+/// connected to a marker gets that marker's label.
+///
+/// ```swift
+/// let labels = try Watershed.flood(negDistance, markers: markers, mask: foreground, connectivity: .four)
+/// ```
+public enum Watershed {
+    /// Validating entry point: sizes must match.
+    @inlinable
+    public static func flood<Value: Comparable & Sendable>(_ image: Image<Value>, markers: LabelImage, mask: Mask?,
+                                                          connectivity: Connectivity = .four) throws -> LabelImage {
+        guard markers.width == image.width, markers.height == image.height else {
+            throw ParameterError.invalid(name: "markers", value: "\(markers.width)x\(markers.height)",
+                                         reason: "must match the image size \(image.width)x\(image.height)")
+        }
+        if let mask, mask.width != image.width || mask.height != image.height {
+            throw ParameterError.invalid(name: "mask", value: "\(mask.width)x\(mask.height)",
+                                         reason: "must match the image size \(image.width)x\(image.height)")
+        }
+        return floodUnchecked(image, markers: markers, mask: mask, connectivity: connectivity)
+    }
+
+    /// Heap item, the fields skimage orders by plus the pixel.
+    @usableFromInline
+    struct Item<Value> {
+        @usableFromInline var value: Value
+        @usableFromInline var age: Int32
+        @usableFromInline var index: Int32
+        @inlinable init(value: Value, age: Int32, index: Int32) {
+            self.value = value; self.age = age; self.index = index
+        }
+    }
+
+    /// skimage's binary min-heap (`heap_general.pxi`): same sift-up and sift-down, same
+    /// comparisons, hence the same order even among equal keys. Manual storage, no ARC traffic.
+    @usableFromInline
+    struct Heap<Value: Comparable> {
+        @usableFromInline var data: UnsafeMutablePointer<Item<Value>>
+        @usableFromInline var count = 0
+        @usableFromInline var capacity: Int
+
+        @inlinable init(capacity: Int) {
+            self.capacity = max(capacity, 1024)
+            data = .allocate(capacity: self.capacity)
+        }
+        @inlinable func deallocate() { data.deallocate() }
+
+        @inlinable @inline(__always)
+        static func smaller(_ a: Item<Value>, _ b: Item<Value>) -> Bool {
+            if a.value != b.value { return a.value < b.value }
+            return a.age < b.age
+        }
+
+        @inlinable @inline(__always)
+        mutating func push(_ item: Item<Value>) {
+            if count == capacity {
+                let bigger = UnsafeMutablePointer<Item<Value>>.allocate(capacity: capacity * 2)
+                bigger.moveInitialize(from: data, count: count)
+                data.deallocate()
+                data = bigger
+                capacity *= 2
+            }
+            var child = count
+            count += 1
+            // sift up by moving parents down (same outcome as skimage's pairwise swaps)
+            while child > 0 {
+                let parent = (child + 1) / 2 - 1
+                if Heap.smaller(item, data[parent]) {
+                    data[child] = data[parent]
+                    child = parent
+                } else { break }
+            }
+            data[child] = item
+        }
+
+        @inlinable @inline(__always)
+        mutating func pop() -> Item<Value> {
+            let top = data[0]
+            count -= 1
+            if count == 0 { return top }
+            let moving = data[count]
+            let items = count
+            var i = 0
+            while true {
+                let l = i * 2 + 1, r = l + 1
+                guard l < items else { break }
+                // smallest of (moving, left, right), left preferred only when strictly smaller
+                var smallest = i
+                var best = moving
+                if Heap.smaller(data[l], best) { smallest = l; best = data[l] }
+                if r < items && Heap.smaller(data[r], best) { smallest = r; best = data[r] }
+                if smallest == i { break }
+                data[i] = best
+                i = smallest
+            }
+            data[i] = moving
+            return top
+        }
+    }
+
+    /// Fast core. Assumes matching sizes and fewer than 2³¹ pixels.
+    @inlinable
+    public static func floodUnchecked<Value: Comparable & Sendable>(_ image: Image<Value>, markers: LabelImage, mask: Mask?,
+                                                                    connectivity: Connectivity) -> LabelImage {
+        let w = image.width, h = image.height
+        if w == 0 || h == 0 { return markers }
+        // pad by one pixel so neighbours never leave the buffers (the frame is outside the mask)
+        let pw = w + 2, ph = h + 2, n = pw * ph
+        let inMask = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        let output = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        let values = UnsafeMutablePointer<Value>.allocate(capacity: n)
+        defer { inMask.deallocate(); output.deallocate(); values.deallocate() }
+        inMask.initialize(repeating: 0, count: n)
+        output.initialize(repeating: 0, count: n)
+        values.initialize(repeating: image.pixels[0], count: n)
+        var markerCount = 0
+        image.withUnsafeBufferPointer { img in
+            markers.withUnsafeBufferPointer { mk in
+                func fill(_ m: UnsafeBufferPointer<UInt8>?) {
+                    for y in 0..<h {
+                        let src = y * w, dst = (y + 1) * pw + 1
+                        for x in 0..<w {
+                            let on: UInt8 = m.map { $0[src + x] != 0 ? 1 : 0 } ?? 1
+                            inMask[dst + x] = on
+                            let l = on != 0 ? mk[src + x] : 0
+                            output[dst + x] = l
+                            markerCount &+= l != 0 ? 1 : 0
+                            values[dst + x] = img[src + x]
+                        }
+                    }
+                }
+                if let mask { mask.withUnsafeBufferPointer { fill($0) } } else { fill(nil) }
+            }
+        }
+        let offsets: [Int] = connectivity == .four
+            ? [-pw, -1, 1, pw]
+            : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
+        var heap = Heap<Value>(capacity: markerCount * 4)
+        defer { heap.deallocate() }
+        offsets.withUnsafeBufferPointer { nb in
+            for i in 0..<n where output[i] != 0 {
+                heap.push(Item(value: values[i], age: 0, index: Int32(i)))
+            }
+            var age: Int32 = 1
+            let nbCount = nb.count
+            while heap.count > 0 {
+                let e = heap.pop()
+                let p = Int(e.index)
+                let label = output[p]
+                for k in 0..<nbCount {
+                    let q = p + nb[k]
+                    if inMask[q] == 0 || output[q] != 0 { continue }
+                    age &+= 1
+                    output[q] = label
+                    // a pixel costs at least what the pixel that reached it cost
+                    let v = values[q]
+                    heap.push(Item(value: v < e.value ? e.value : v, age: age, index: Int32(q)))
+                }
+            }
+        }
+        var result = [UInt32](repeating: 0, count: w * h)
+        result.withUnsafeMutableBufferPointer { r in
+            for y in 0..<h {
+                let src = (y + 1) * pw + 1, dst = y * w
+                for x in 0..<w { r[dst + x] = output[src + x] }
+            }
+        }
+        return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: image.pixelSize)
+    }
+}
+
+extension Watershed {
+    /// Watershed on the negated Euclidean distance map with unit pixel spacing (the recipe's
+    /// relief), by a bucket queue instead of a heap: the relief takes the values −√k for
+    /// integers k = EDT², and with skimage's priority clamp the popped priorities never decrease,
+    /// so one FIFO per k, scanned from the largest k down, pops in exactly skimage's (value, age)
+    /// order. The one difference: markers with equal values leave in raster order, where
+    /// skimage's heap uses its internal layout; that can only matter for a pixel two markers of
+    /// the same height reach at once. O(pixels), no comparisons.
+    ///
+    /// - Parameter distance: `DistanceTransform.euclidean(mask)` (spacing 1) of `mask`.
+    static func floodNegatedDistance(_ distance: Image<Float>, markers: LabelImage, mask: Mask,
+                                     connectivity: Connectivity) -> LabelImage {
+        let w = distance.width, h = distance.height
+        if w == 0 || h == 0 { return markers }
+        let pw = w + 2, n = pw * (h + 2)
+        // per padded pixel: bucket k = round(d²) while unvisited; -1 outside the mask or visited
+        let key = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        defer { key.deallocate() }
+        key.initialize(repeating: -1, count: n)
+        var result = [UInt32](repeating: 0, count: w * h)
+        var maxKey: Int32 = 0
+        distance.withUnsafeBufferPointer { d in
+            mask.withUnsafeBufferPointer { m in
+                for y in 0..<h {
+                    let src = y * w, dst = (y + 1) * pw + 1
+                    for x in 0..<w where m[src + x] != 0 {
+                        let dd = Double(d[src + x])
+                        let k = Int32((dd * dd).rounded())
+                        key[dst + x] = k
+                        if k > maxKey { maxKey = k }
+                    }
+                }
+            }
+        }
+        // one FIFO per bucket: (padded pixel, label)
+        var buckets = [[(pixel: Int32, label: UInt32)]](repeating: [], count: Int(maxKey) + 1)
+        markers.withUnsafeBufferPointer { mk in
+            for y in 0..<h {
+                let src = y * w, dst = (y + 1) * pw + 1
+                for x in 0..<w where mk[src + x] != 0 && key[dst + x] >= 0 {
+                    buckets[Int(key[dst + x])].append((Int32(dst + x), mk[src + x]))
+                    key[dst + x] = -1
+                }
+            }
+        }
+        let offsets: [Int] = connectivity == .four
+            ? [-pw, -1, 1, pw]
+            : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
+        result.withUnsafeMutableBufferPointer { out in
+            offsets.withUnsafeBufferPointer { nb in
+                var k = Int(maxKey)
+                while k >= 0 {
+                    // pushes while draining go to buckets <= k (bucket k may grow meanwhile)
+                    var idx = 0
+                    while idx < buckets[k].count {
+                        let (pixel, label) = buckets[k][idx]
+                        idx += 1
+                        let p = Int(pixel)
+                        out[(p / pw - 1) * w + (p % pw - 1)] = label
+                        for o in nb {
+                            let q = p + o
+                            let kq = key[q]
+                            if kq < 0 { continue }
+                            key[q] = -1
+                            buckets[min(Int(kq), k)].append((Int32(q), label))
+                        }
+                    }
+                    buckets[k] = []
+                    k -= 1
+                }
+            }
+        }
+        return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: distance.pixelSize)
+    }
+}

@@ -1,0 +1,190 @@
+import ArgumentParser
+import CellTrackCore
+import Dispatch
+import Foundation
+import ImageIO
+import Segmentation
+
+/// `celltrack segment INPUT --out DIR`: per-frame label masks `mask###.tif` (CTC naming).
+struct Segment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment every frame into a label mask (mask000.tif, mask001.tif, ... in DIR).",
+        discussion: """
+        The recipe: Gaussian smoothing, flat-field correction, threshold (Otsu or a value) with a \
+        polarity, binary opening, exact distance transform, markers (h-maxima by default, or \
+        peak_local_max), watershed on the negated distance, size filter. Labels are 1..n in raster \
+        order of each cell's first pixel. Frames are segmented in parallel on all cores; memory \
+        holds only the frames in flight. Defaults given in µm are converted with the pixel size \
+        (--pixel-size, else the file's, else 0.1 µm). A --config JSON file (SegmentationParameters) \
+        gives defaults that the options override.
+        """)
+
+    @Argument(help: "A multi-page TIFF, a folder of per-frame TIFFs, or a quoted glob.")
+    var inputs: [String]
+
+    @Option(help: "Output folder (created if needed).")
+    var out: String
+
+    @Option(help: "Segmentation method: recipe.")
+    var method: String?
+
+    @Option(help: "Which cells: dark, bright or auto (the minority side of the threshold).")
+    var polarity: String?
+
+    @Option(help: "'otsu' or a fixed value in image units (after preprocessing).")
+    var threshold: String?
+
+    @Option(help: "Gaussian smoothing sigma in px (0 = off; default 1).")
+    var smoothSigma: Double?
+
+    @Option(help: "Flat-field background scale in µm (0 = off; default 12).")
+    var flatfield: Double?
+
+    @Option(help: "Flat-field frame (TIFF, first frame used): divide by (flat - dark).")
+    var flat: String?
+
+    @Option(help: "Dark frame (TIFF) subtracted before the flat-field division.")
+    var dark: String?
+
+    @Option(help: "Radius (px) of the binary opening that removes speckles (0 = off; default 2).")
+    var openRadius: Int?
+
+    @Option(help: "Markers: hmax (h-maxima of the distance map; default) or peak (peak_local_max).")
+    var markers: String?
+
+    @Option(name: .customLong("h"), help: "h for h-maxima markers, px (default 0.1 µm).")
+    var h: Double?
+
+    @Option(help: "peak_local_max min_distance, px (default 0.8 µm).")
+    var minDistance: Int?
+
+    @Option(help: "peak_local_max footprint disk radius, px (0 = square; default min-distance).")
+    var footprint: Int?
+
+    @Option(help: "Drop objects smaller than this, px (default 0.4 µm²).")
+    var minArea: Int?
+
+    @Option(help: "Grow cells by this many µm after segmentation (default 0.13 for dark cells, 0 for bright).")
+    var expand: Double?
+
+    @Option(help: "µm per pixel (overrides the file's metadata).")
+    var pixelSize: Double?
+
+    @Option(help: "Channel to read (0-based) for multi-channel inputs.")
+    var channel: Int?
+
+    @Option(help: "JSON file with SegmentationParameters (options given here override it).")
+    var config: String?
+
+    @Option(help: "Frames segmented at once (default: number of cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let method, method != "recipe" { throw ValidationError("--method must be 'recipe' (got '\(method)')") }
+        if let polarity, Polarity(rawValue: polarity) == nil { throw ValidationError("--polarity must be dark, bright or auto (got '\(polarity)')") }
+        if let threshold, SegmentationParameters.ThresholdChoice(parsing: threshold) == nil {
+            throw ValidationError("--threshold must be 'otsu' or a number (got '\(threshold)')")
+        }
+        if let markers, SegmentationParameters.MarkerMethod(rawValue: markers) == nil {
+            throw ValidationError("--markers must be hmax or peak (got '\(markers)')")
+        }
+        if let pixelSize, !(pixelSize > 0 && pixelSize.isFinite) { throw ValidationError("--pixel-size must be a positive number of µm") }
+        if let channel, channel < 0 { throw ValidationError("--channel must be 0 or more") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be 1 or more") }
+        if dark != nil && flat == nil { throw ValidationError("--dark needs --flat") }
+        do { try parameters(base: SegmentationParameters()).validate() } catch let error as ParameterError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// Options applied over `base` (the config file or the defaults).
+    func parameters(base: SegmentationParameters) -> SegmentationParameters {
+        var p = base
+        if let method { p.method = SegmentationParameters.Method(rawValue: method) ?? p.method }
+        if let polarity { p.polarity = Polarity(rawValue: polarity) ?? p.polarity }
+        if let threshold { p.threshold = SegmentationParameters.ThresholdChoice(parsing: threshold) ?? p.threshold }
+        if let smoothSigma { p.smoothSigma = smoothSigma }
+        if let flatfield { p.flatField = flatfield }
+        if flat != nil { p.flatField = 0 }   // acquired frames replace the estimated background
+        if let openRadius { p.openRadius = openRadius }
+        if let markers { p.markers = SegmentationParameters.MarkerMethod(rawValue: markers) ?? p.markers }
+        if let h { p.h = h }
+        if let minDistance { p.minDistance = minDistance }
+        if let footprint { p.footprint = footprint }
+        if let minArea { p.minArea = minArea }
+        if let expand { p.expand = expand }
+        return p
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            var base = SegmentationParameters()
+            if let config {
+                guard let data = FileManager.default.contents(atPath: config) else {
+                    throw InputError(file: config, problem: "cannot read the configuration file")
+                }
+                do { base = try JSONDecoder().decode(SegmentationParameters.self, from: data) } catch {
+                    throw InputError(file: config, problem: "not a valid segmentation configuration: \(error)")
+                }
+                do { try base.validate() } catch let error as ParameterError {
+                    throw InputError(file: config, problem: error.description)
+                }
+            }
+            let params = parameters(base: base)
+            try params.validate()
+            let movie = try MovieReader(inputs: inputs, channel: channel)
+            let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
+            let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
+            let px = pixelSize ?? movie.pixelSizeUm
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let digits = max(3, String(max(movie.frameCount - 1, 0)).count)
+            let window = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            try Segment.segmentAll(movie: movie, parameters: params, pixelSize: px, window: window,
+                                   flat: flatImage, dark: darkImage) { index, labels in
+                let name = "mask" + String(repeating: "0", count: max(0, digits - String(index).count)) + String(index) + ".tif"
+                try TIFFWriter.writeLabels(labels, to: (out as NSString).appendingPathComponent(name))
+            }
+        }
+    }
+
+    /// Reads `window` frames, segments them concurrently, hands the labels to `write` in frame
+    /// order, and repeats: memory is bounded by the window, output order is deterministic.
+    static func segmentAll(movie: MovieReader, parameters: SegmentationParameters, pixelSize: Double?,
+                           window: Int, flat: Image<Float>?, dark: Image<Float>?,
+                           write: (Int, LabelImage) throws -> Void) throws {
+        final class Slots: @unchecked Sendable {
+            var results: [Result<LabelImage, Error>?]
+            init(_ n: Int) { results = Array(repeating: nil, count: n) }
+        }
+        var start = 0
+        while start < movie.frameCount {
+            let end = min(start + max(window, 1), movie.frameCount)
+            var frames: [Frame] = []
+            for index in start..<end {
+                var frame = try movie.readFrame(index)
+                if let flat {
+                    do { frame.image = try Preprocess.flatField(frame.image, flat: flat, dark: dark) } catch let error as ParameterError {
+                        throw InputError(file: frame.source.path, frame: frame.source.page, problem: error.description)
+                    }
+                }
+                frames.append(frame)
+            }
+            let slots = Slots(frames.count)
+            let lock = NSLock()
+            let batch = frames
+            DispatchQueue.concurrentPerform(iterations: batch.count) { k in
+                let result = Result { try Segmenter.segment(batch[k].image, parameters: parameters, pixelSize: pixelSize).labels }
+                lock.lock(); slots.results[k] = result; lock.unlock()
+            }
+            for k in 0..<batch.count {
+                switch slots.results[k]! {
+                case let .success(labels): try write(batch[k].index, labels)
+                case let .failure(error as ParameterError):
+                    throw InputError(file: batch[k].source.path, frame: batch[k].source.page, problem: error.description)
+                case let .failure(error): throw error
+                }
+            }
+            start = end
+        }
+    }
+}
