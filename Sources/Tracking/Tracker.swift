@@ -195,7 +195,7 @@ struct FrameLinker {
 
     // MARK: drift
 
-    /// Mutual best-IoU pairs with IoU ≥ 0.3: displacements trusted for the drift.
+    /// Mutual best-IoU pairs with IoU ≥ 0.3 and similar areas: displacements trusted for the drift.
     func confidentDisplacements(_ overlaps: [Overlap], _ prev: FrameCells, _ cur: FrameCells) -> [(Double, Double)] {
         var bestP = [(j: Int, iou: Double)](repeating: (-1, 0), count: prev.count)
         var bestC = [(i: Int, iou: Double)](repeating: (-1, 0), count: cur.count)
@@ -208,7 +208,10 @@ struct FrameLinker {
         var out: [(Double, Double)] = []
         for i in 0..<prev.count {
             let (j, iou) = bestP[i]
-            if j >= 0 && iou >= 0.3 && bestC[j].i == i { out.append((cur.x[j] - prev.x[i], cur.y[j] - prev.y[i])) }
+            guard j >= 0 && iou >= 0.3 && bestC[j].i == i else { continue }
+            // Similar sizes only: a mother and one daughter are not a displacement.
+            let ratio = Double(cur.area[j]) / Double(max(prev.area[i], 1))
+            if ratio >= 0.75 && ratio <= 1.0 / 0.75 { out.append((cur.x[j] - prev.x[i], cur.y[j] - prev.y[i])) }
         }
         return out
     }
@@ -224,9 +227,9 @@ struct FrameLinker {
                              shiftX: sx, shiftY: sy, expectedPairs: 2 * max(prev.count, cur.count))
     }
 
-    /// Drift = median displacement of confident overlap matches at zero shift when they cover at
-    /// least half the cells; otherwise (a stage jump, or fast sparse cells) a vote over centroid
-    /// displacements proposes a shift, kept when it yields more confident matches.
+    /// Drift = median displacement of confident overlap matches. A stage jump shows as most
+    /// previous cells overlapping nothing at zero shift: then a vote over centroid displacements
+    /// proposes a shift, kept when it yields more confident matches.
     func estimateDrift(_ prev: FrameCells, _ cur: FrameCells) -> ([Overlap], Double, Double, String) {
         guard prev.count > 0, cur.count > 0 else { return ([], 0, 0, "none") }
         var shiftX = 0, shiftY = 0
@@ -234,19 +237,17 @@ struct FrameLinker {
         var confident = confidentDisplacements(overlaps, prev, cur)
         var method = "overlap"
         var dx = 0.0, dy = 0.0
-        if 2 * confident.count < min(prev.count, cur.count) || confident.isEmpty,
-           let (vx, vy) = voteDisplacement(prev, cur) {
+        var overlapping = [Bool](repeating: false, count: prev.count)
+        for o in overlaps { overlapping[Int(o.previous)] = true }
+        let overlappingCount = overlapping.reduce(0) { $0 + ($1 ? 1 : 0) }
+        if 2 * overlappingCount < prev.count, let (vx, vy) = voteDisplacement(prev, cur) {
             let sx = Int(vx.rounded()), sy = Int(vy.rounded())
-            if sx != 0 || sy != 0 {
-                let shifted = countOverlaps(prev, cur, sx, sy)
-                let shiftedConfident = confidentDisplacements(shifted, prev, cur)
-                if shiftedConfident.count > confident.count {
-                    overlaps = shifted; confident = shiftedConfident
-                    shiftX = sx; shiftY = sy; method = "vote"
-                    dx = vx; dy = vy
-                }
-            } else if confident.isEmpty {
-                dx = vx; dy = vy; method = "vote"
+            let shifted = countOverlaps(prev, cur, sx, sy)
+            let shiftedConfident = confidentDisplacements(shifted, prev, cur)
+            if shiftedConfident.count >= confident.count {
+                overlaps = shifted; confident = shiftedConfident
+                shiftX = sx; shiftY = sy; method = "vote"
+                dx = vx; dy = vy
             }
         }
         if !confident.isEmpty {
