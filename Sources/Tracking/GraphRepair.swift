@@ -14,8 +14,11 @@ enum GraphRepair {
             for (keep, drop) in [(d.daughterA, d.daughterB), (d.daughterB, d.daughterA)] {
                 guard g.childCount(of: drop) == 0, g.childCount(of: keep) == 1 else { continue }
                 let next = g.firstChild[keep]
+                // The pieces merge back: the piece's pixels go into the kept piece's successor, which
+                // is about as large as both (a daughter pushed out over the border is not a piece).
                 guard successor[drop] == next, fraction[drop] >= intoFraction,
-                      g.nodes[next].frame == g.nodes[drop].frame + 1 else { continue }
+                      g.nodes[next].frame == g.nodes[drop].frame + 1, !g.nodes[drop].touchesBorder,
+                      Double(g.nodes[next].area) >= 0.7 * Double(g.nodes[keep].area + g.nodes[drop].area) else { continue }
                 g.unlink(child: drop)
                 g.markFragment(drop)
                 break
@@ -37,8 +40,11 @@ enum GraphRepair {
             let c = d.mother
             let p = g.parent[c]
             guard p >= 0, g.childCount(of: p) == 1, let ended = endedInto[c] else { continue }
-            guard let b = ended.filter({ $0 != p && g.childCount(of: $0) == 0 && g.nodes[$0].frame == g.nodes[c].frame - 1 }).min()
-            else { continue }
+            // b is a whole cell inside the field, and the blob is about as large as both.
+            guard let b = ended.filter({
+                $0 != p && g.childCount(of: $0) == 0 && g.nodes[$0].frame == g.nodes[c].frame - 1 && !g.nodes[$0].touchesBorder
+                    && Double(g.nodes[c].area) >= 0.7 * Double(g.nodes[p].area + g.nodes[$0].area)
+            }).min() else { continue }
             let x = d.daughterA, y = d.daughterB
             func dist(_ from: Int, _ to: Int) -> Double {
                 let (dx, dy) = drift.shift(from: g.nodes[from].frame, to: g.nodes[to].frame)
@@ -50,13 +56,14 @@ enum GraphRepair {
         }
     }
 
-    /// Links track ends to track starts 2…maxGap+1 frames later by a global assignment.
+    /// Links track ends (not at the border) to track starts 2…maxGap+1 frames later by a global assignment.
     /// Cost = drift-corrected distance / (max displacement × frames spanned) + |ln(area ratio)|.
     static func closeGaps(_ g: inout LineageGraph, drifts: [FrameDrift], maxGapFrames: Int,
                           maxDisplacementPx: Double, maxCost: Double) {
         guard g.count > 0, maxDisplacementPx > 0 else { return }
+        // Cells that vanish while touching the border have exited: no gap to close.
         let ends = (0..<g.count).filter {
-            g.childCount(of: $0) == 0 && !g.nodes[$0].isFragment && g.nodes[$0].frame < g.lastFrame
+            g.childCount(of: $0) == 0 && !g.nodes[$0].isFragment && g.nodes[$0].frame < g.lastFrame && !g.nodes[$0].touchesBorder
         }
         let startList = (0..<g.count).filter {
             g.parent[$0] < 0 && !g.nodes[$0].isFragment && g.nodes[$0].frame > g.firstFrame

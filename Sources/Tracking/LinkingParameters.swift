@@ -18,8 +18,8 @@ public struct LinkingParameters: Codable, Equatable, Sendable {
     public var iouWeight: Double = 1.0
     /// Cost of a cell appearing without a predecessor, and of one ending without successor.
     /// A link is only ever chosen when its cost is below `trackStartCost + trackEndCost`.
-    public var trackStartCost: Double = 0.75
-    public var trackEndCost: Double = 0.75
+    public var trackStartCost: Double = 0.6
+    public var trackEndCost: Double = 0.6
     /// Search radius of the stage-jump (drift) vote (default 50 µm).
     public var maxStageJumpUm: Double = 50
     /// Minimum fraction of each daughter's pixels inside the drift-corrected mother (default 0.3; 0 disables).

@@ -71,7 +71,8 @@ public struct Tracker: Sendable {
         }
         let current = FrameCells(frame: index, width: labels.width, height: labels.height, dense: dense,
                                  x: sorted.map(\.centroidX), y: sorted.map(\.centroidY),
-                                 area: sorted.map(\.area), nodes: nodeIDs, pixelSize: pixelSize)
+                                 area: sorted.map(\.area), nodes: nodeIDs,
+                                 border: nodeIDs.map { graph.nodes[$0].touchesBorder }, pixelSize: pixelSize)
         if graph.firstFrame < 0 { graph.firstFrame = index }
         graph.lastFrame = index
         if let prev = previous {
@@ -122,6 +123,8 @@ struct FrameCells: Sendable {
     var y: [Double]
     var area: [Int]
     var nodes: [Int]
+    /// Region touches the image border (its size is not trustworthy).
+    var border: [Bool]
     var pixelSize: Double
     var count: Int { x.count }
 }
@@ -189,7 +192,13 @@ struct FrameLinker {
             let f = Double(o.pixels) / Double(max(prev.area[i], 1))
             if f > successor[i].fraction { successor[i] = (Int(o.current), f) }
         }
-        return Result(assignment: assignment, divisions: divisions, dividing: Set(divisions.map(\.mother)),
+        var finalAssignment = assignment
+        for d in divisions {
+            for j in [d.daughterA, d.daughterB] {
+                if let p = finalAssignment.firstIndex(of: j), p != d.mother { finalAssignment[p] = -1 }
+            }
+        }
+        return Result(assignment: finalAssignment, divisions: divisions, dividing: Set(divisions.map(\.mother)),
                       driftX: dx, driftY: dy, driftMethod: method, successor: successor)
     }
 
@@ -311,28 +320,33 @@ struct FrameLinker {
     /// within the ratio prior, and they touch. Best-scoring divisions win; each cell used once.
     func findDivisions(_ prev: FrameCells, _ cur: FrameCells, overlaps: [Overlap], overlapStart: [Int],
                        assignment: [Int], dx: Double, dy: Double, maxDisp: Double) -> [Division] {
-        var matched = [Bool](repeating: false, count: cur.count)
-        for j in assignment where j >= 0 { matched[j] = true }
-        let unmatched = (0..<cur.count).filter { !matched[$0] }
-        guard !unmatched.isEmpty, prev.count > 0 else { return [] }
-        let radius = (parameters.maxDaughterDistanceUm ?? parameters.maxDisplacementUm) / cur.pixelSize
-        let predictedX = prev.x.map { $0 + dx }, predictedY = prev.y.map { $0 + dy }
-        let prevGrid = PointGrid(xs: predictedX, ys: predictedY, cell: radius)
-        // Mothers near each unmatched cell.
-        var candidates: [Int: [Int]] = [:]
-        for j in unmatched {
-            prevGrid.forEach(near: cur.x[j], cur.y[j], radius: radius) { m, _ in candidates[m, default: []].append(j) }
-        }
         func overlap(_ m: Int, _ j: Int) -> Int {
             for k in overlapStart[m]..<overlapStart[m + 1] where Int(overlaps[k].current) == j { return Int(overlaps[k].pixels) }
             return 0
+        }
+        var owner = [Int](repeating: -1, count: cur.count)
+        for (m, j) in assignment.enumerated() where j >= 0 { owner[j] = m }
+        guard prev.count > 0, cur.count > 0 else { return [] }
+        let radius = (parameters.maxDaughterDistanceUm ?? parameters.maxDisplacementUm) / cur.pixelSize
+        let predictedX = prev.x.map { $0 + dx }, predictedY = prev.y.map { $0 + dy }
+        let prevGrid = PointGrid(xs: predictedX, ys: predictedY, cell: radius)
+        // Second-daughter candidates of each mother: unmatched cells nearby, and cells matched to
+        // another previous cell that lie more inside this mother than inside their own match
+        // (e.g. a daughter taking the place of a neighbour pushed out of the field).
+        var candidates: [Int: [Int]] = [:]
+        for j in 0..<cur.count {
+            let o = owner[j]
+            let ownOverlap = o >= 0 ? overlap(o, j) : 0
+            prevGrid.forEach(near: cur.x[j], cur.y[j], radius: radius) { m, _ in
+                if o < 0 || (m != o && overlap(m, j) > ownOverlap) { candidates[m, default: []].append(j) }
+            }
         }
         var adjacency: Set<UInt64>? = nil
         var proposals: [(score: Double, division: Division)] = []
         for m in candidates.keys.sorted() {
             var daughters = candidates[m]!
             if assignment[m] >= 0 { daughters.append(assignment[m]) }
-            daughters.sort()
+            daughters = Array(Set(daughters)).sorted()
             let motherArea = Double(prev.area[m])
             func eligible(_ j: Int) -> Double? {
                 let f = Double(overlap(m, j)) / Double(max(cur.area[j], 1))
@@ -347,7 +361,10 @@ struct FrameLinker {
                     if assignment[m] >= 0 && a != assignment[m] && b != assignment[m] { continue }
                     guard let fb = eligible(b) else { continue }
                     let ratio = Double(cur.area[a] + cur.area[b]) / max(motherArea, 1)
-                    guard ratio >= parameters.minDaughterSizeRatio && ratio <= parameters.maxDaughterSizeRatio else { continue }
+                    // A daughter cut by the image border has lost an unknown part: only the upper bound applies.
+                    let truncated = cur.border[a] || cur.border[b]
+                    guard ratio <= parameters.maxDaughterSizeRatio,
+                          ratio >= parameters.minDaughterSizeRatio || truncated else { continue }
                     var adjacent = true
                     if parameters.requireAdjacentDaughters {
                         if adjacency == nil {
