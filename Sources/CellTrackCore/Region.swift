@@ -51,3 +51,14 @@ public struct Region: Sendable, Equatable {
         self.maxIntensity = maxIntensity
     }
 }
+
+extension Region {
+    /// Tip-to-tip length in µm for a pixel size in µm.
+    public func lengthUm(pixelSize: Double) -> Double { length * pixelSize }
+    /// Mean width in µm for a pixel size in µm.
+    public func widthUm(pixelSize: Double) -> Double { width * pixelSize }
+    /// Area in µm² for a pixel size in µm.
+    public func areaUm2(pixelSize: Double) -> Double { Double(area) * pixelSize * pixelSize }
+    /// Perimeter in µm for a pixel size in µm.
+    public func perimeterUm(pixelSize: Double) -> Double { perimeter * pixelSize }
+}

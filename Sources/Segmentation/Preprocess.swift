@@ -1,0 +1,262 @@
+import CellTrackCore
+
+/// How a filter extends the image beyond its border (scipy.ndimage names).
+public enum BorderMode: String, Codable, Equatable, Hashable, Sendable {
+    /// `d c b a | a b c d | d c b a` (half-sample symmetric; scipy's default).
+    case reflect
+    /// `a a a a | a b c d | d d d d`.
+    case nearest
+
+    @inlinable
+    func index(_ i: Int, count n: Int) -> Int {
+        if i >= 0 && i < n { return i }
+        switch self {
+        case .nearest: return i < 0 ? 0 : n - 1
+        case .reflect:
+            if n == 1 { return 0 }
+            let period = 2 * n
+            var j = i % period
+            if j < 0 { j += period }
+            return j < n ? j : period - 1 - j
+        }
+    }
+}
+
+/// Preprocessing: Gaussian smoothing, flat-field correction, percentile normalisation.
+public enum Preprocess {
+    /// The normalised 1-D Gaussian kernel of `scipy.ndimage.gaussian_filter` (truncate 4.0):
+    /// radius `Int(4 σ + 0.5)`, weights `exp(-x² / 2σ²)` divided by their numpy (pairwise) sum.
+    public static func gaussianKernel(sigma: Double, truncate: Double = 4.0) -> [Double] {
+        let radius = Int(truncate * sigma + 0.5)
+        let s2 = sigma * sigma
+        let phi = (-radius...radius).map { x -> Double in
+            let xx = Double(x * x)
+            return ((-0.5 / s2) * xx).exp
+        }
+        let total = numpyPairwiseSum(phi[...])
+        return phi.map { $0 / total }
+    }
+
+    /// numpy's pairwise summation (blocks of 8 accumulators), so kernel weights match bit for bit.
+    static func numpyPairwiseSum(_ a: ArraySlice<Double>) -> Double {
+        let n = a.count, s = a.startIndex
+        if n < 8 {
+            var r = 0.0
+            for i in 0..<n { r += a[s + i] }
+            return r
+        } else if n <= 128 {
+            var r = [Double](repeating: 0, count: 8)
+            for j in 0..<8 { r[j] = a[s + j] }
+            var i = 8
+            while i < n - (n % 8) {
+                for j in 0..<8 { r[j] += a[s + i + j] }
+                i += 8
+            }
+            var res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+            while i < n { res += a[s + i]; i += 1 }
+            return res
+        } else {
+            var n2 = n / 2
+            n2 -= n2 % 8
+            return numpyPairwiseSum(a[s..<(s + n2)]) + numpyPairwiseSum(a[(s + n2)...])
+        }
+    }
+
+    /// Gaussian smoothing as `scipy.ndimage.gaussian_filter(image.astype(float32), sigma, mode)`:
+    /// separable, rows-axis (0) pass first then columns, each pass accumulating in `Double` with
+    /// scipy's symmetric-kernel order and rounding to `Float` in between. `sigma <= 0` returns the
+    /// image unchanged.
+    ///
+    /// ```swift
+    /// let smooth = Preprocess.gaussian(image, sigma: 1.5)
+    /// ```
+    public static func gaussian(_ image: Image<Float>, sigma: Double, mode: BorderMode = .reflect) -> Image<Float> {
+        let w = image.width, h = image.height
+        guard sigma > 0, w > 0, h > 0 else { return image }
+        let k = gaussianKernel(sigma: sigma)
+        let r = k.count / 2
+        var mid = [Float](repeating: 0, count: w * h)
+        // pass along axis 0 (vertical), whole rows at a time
+        var acc = [Double](repeating: 0, count: w)
+        image.withUnsafeBufferPointer { src in
+            mid.withUnsafeMutableBufferPointer { dst in
+                acc.withUnsafeMutableBufferPointer { acc in
+                    for y in 0..<h {
+                        let c = y * w
+                        let w0 = k[r]
+                        for x in 0..<w { acc[x] = Double(src[c + x]) * w0 }
+                        for j in stride(from: r, through: 1, by: -1) {
+                            let up = mode.index(y - j, count: h) * w
+                            let dn = mode.index(y + j, count: h) * w
+                            let wj = k[r - j]
+                            for x in 0..<w { acc[x] += (Double(src[up + x]) + Double(src[dn + x])) * wj }
+                        }
+                        for x in 0..<w { dst[c + x] = Float(acc[x]) }
+                    }
+                }
+            }
+        }
+        // pass along axis 1 (horizontal) on a padded line
+        var out = [Float](repeating: 0, count: w * h)
+        var line = [Double](repeating: 0, count: w + 2 * r)
+        mid.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                line.withUnsafeMutableBufferPointer { line in
+                    k.withUnsafeBufferPointer { k in
+                        for y in 0..<h {
+                            let c = y * w
+                            for i in 0..<(w + 2 * r) { line[i] = Double(src[c + mode.index(i - r, count: w)]) }
+                            for x in 0..<w {
+                                let p = x + r
+                                var t = line[p] * k[r]
+                                for j in stride(from: r, through: 1, by: -1) {
+                                    t += (line[p - j] + line[p + j]) * k[r - j]
+                                }
+                                dst[c + x] = Float(t)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
+    }
+
+    /// Divides by a smooth estimate of the illumination (the Python baseline's recipe):
+    /// 8×-binned mean copy; grey closing (dark cells) or opening (bright cells) with a square
+    /// `k = max(3, round(scalePixels / 8) | 1)` wider than a cell, which removes the cells; Gaussian
+    /// `σ = k/2` (nearest border); bilinear upsampling aligned on pixel centres; floor 1e-3.
+    /// Cells stay, slow illumination gradients go. Not bit-exact with scipy (its `zoom` and
+    /// float32 means are emulated, not replicated); its effect is tested, not its last bit.
+    ///
+    /// - Parameter scalePixels: background scale in pixels (e.g. 12 µm / pixel size).
+    public static func flatField(_ image: Image<Float>, scalePixels: Double, darkCells: Bool) -> Image<Float> {
+        let f = 8
+        let w = image.width, h = image.height
+        let sw = w / f, sh = h / f
+        guard sw >= 1, sh >= 1, scalePixels > 0 else { return image }
+        var small = [Float](repeating: 0, count: sw * sh)
+        image.withUnsafeBufferPointer { p in
+            for by in 0..<sh {
+                for bx in 0..<sw {
+                    var s = 0.0
+                    for y in (by * f)..<(by * f + f) {
+                        for x in (bx * f)..<(bx * f + f) { s += Double(p[y * w + x]) }
+                    }
+                    small[by * sw + bx] = Float(s / Double(f * f))
+                }
+            }
+        }
+        let k = max(3, Int((scalePixels / Double(f)).rounded(.toNearestOrEven)) | 1)
+        var bg = Image<Float>(uncheckedWidth: sw, height: sh, pixels: small)
+        bg = darkCells ? Morphology.greyClosing(bg, size: k) : Morphology.greyOpening(bg, size: k)
+        bg = gaussian(bg, sigma: Double(k) / 2, mode: .nearest)
+        // bilinear upsampling, grid_mode (pixel areas aligned), nearest outside
+        let zy = Double(sh) / Double(h), zx = Double(sw) / Double(w)
+        var x0s = [Int](repeating: 0, count: w), x1s = [Int](repeating: 0, count: w), fxs = [Float](repeating: 0, count: w)
+        for x in 0..<w {
+            let sx = min(max((Double(x) + 0.5) * zx - 0.5, 0), Double(sw - 1))
+            let x0 = Int(sx)
+            x0s[x] = x0; x1s[x] = min(x0 + 1, sw - 1); fxs[x] = Float(sx - Double(x0))
+        }
+        var out = [Float](repeating: 0, count: w * h)
+        bg.withUnsafeBufferPointer { b in
+            image.withUnsafeBufferPointer { p in
+                out.withUnsafeMutableBufferPointer { o in
+                    for y in 0..<h {
+                        let sy = min(max((Double(y) + 0.5) * zy - 0.5, 0), Double(sh - 1))
+                        let y0 = Int(sy), y1 = min(y0 + 1, sh - 1)
+                        let fy = Float(sy - Double(y0))
+                        for x in 0..<w {
+                            let a = b[y0 * sw + x0s[x]] * (1 - fxs[x]) + b[y0 * sw + x1s[x]] * fxs[x]
+                            let c = b[y1 * sw + x0s[x]] * (1 - fxs[x]) + b[y1 * sw + x1s[x]] * fxs[x]
+                            let v = max(a * (1 - fy) + c * fy, 1e-3)
+                            o[y * w + x] = p[y * w + x] / v
+                        }
+                    }
+                }
+            }
+        }
+        return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
+    }
+
+    /// Flat-field correction with acquired frames: `(image - dark) / (flat - dark) * mean(flat - dark)`,
+    /// the gain floored at 1e-6 of its mean. Throws when the sizes differ.
+    public static func flatField(_ image: Image<Float>, flat: Image<Float>, dark: Image<Float>?) throws -> Image<Float> {
+        guard flat.width == image.width, flat.height == image.height else {
+            throw ParameterError.invalid(name: "flat", value: "\(flat.width)x\(flat.height)",
+                                         reason: "must match the image size \(image.width)x\(image.height)")
+        }
+        if let dark, dark.width != image.width || dark.height != image.height {
+            throw ParameterError.invalid(name: "dark", value: "\(dark.width)x\(dark.height)",
+                                         reason: "must match the image size \(image.width)x\(image.height)")
+        }
+        let n = image.count
+        var gain = [Double](repeating: 0, count: n)
+        var mean = 0.0
+        for i in 0..<n {
+            gain[i] = Double(flat.pixels[i]) - Double(dark?.pixels[i] ?? 0)
+            mean += gain[i]
+        }
+        mean /= Double(max(n, 1))
+        let floor = max(abs(mean) * 1e-6, 1e-12)
+        var out = image.pixels
+        for i in 0..<n {
+            out[i] = Float((Double(image.pixels[i]) - Double(dark?.pixels[i] ?? 0)) / max(gain[i], floor) * mean)
+        }
+        return Image(uncheckedWidth: image.width, height: image.height, pixels: out, pixelSize: image.pixelSize)
+    }
+
+    /// `numpy.percentile(values, q)` with linear interpolation (q in 0…100), by selection (O(n)).
+    public static func percentile(_ image: Image<Float>, _ q: Double) -> Float {
+        var values = image.pixels
+        return percentiles(&values, [q])[0]
+    }
+
+    static func percentiles(_ values: inout [Float], _ qs: [Double]) -> [Float] {
+        let n = values.count
+        guard n > 0 else { return qs.map { _ in .nan } }
+        return qs.map { q in
+            let pos = q / 100 * Double(n - 1)
+            let lo = Int(pos.rounded(.down)), hi = min(lo + 1, n - 1)
+            let frac = pos - Double(lo)
+            let a = select(&values, lo)
+            let b = hi == lo ? a : select(&values, hi)
+            return Float(Double(a) + (Double(b) - Double(a)) * frac)
+        }
+    }
+
+    /// Quickselect (median-of-three pivot, deterministic): the k-th smallest value.
+    static func select(_ a: inout [Float], _ k: Int) -> Float {
+        var lo = 0, hi = a.count - 1
+        return a.withUnsafeMutableBufferPointer { a in
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2
+                let x = a[lo], y = a[mid], z = a[hi]
+                let pivot = max(min(x, y), min(max(x, y), z))
+                var i = lo, j = hi
+                while i <= j {
+                    while a[i] < pivot { i += 1 }
+                    while a[j] > pivot { j -= 1 }
+                    if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+                }
+                if k <= j { hi = j } else if k >= i { lo = i } else { return a[k] }
+            }
+            return a[k]
+        }
+    }
+
+    /// Rescales so the `low` percentile maps to 0 and the `high` percentile to 1 (not clipped).
+    /// A flat image maps to 0.
+    public static func normalisePercentiles(_ image: Image<Float>, low: Double = 1, high: Double = 99.8) -> Image<Float> {
+        var values = image.pixels
+        let p = percentiles(&values, [low, high])
+        let span = p[1] - p[0]
+        let scale: Float = span > 0 ? 1 / span : 0
+        return image.map { ($0 - p[0]) * scale }
+    }
+}
+
+extension Double {
+    @usableFromInline var exp: Double { MathShim.exp(self) }
+}

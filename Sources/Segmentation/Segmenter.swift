@@ -1,0 +1,248 @@
+import CellTrackCore
+
+/// Parameters of the segmentation (they go into the JSON config and the run's provenance).
+///
+/// Lengths marked "px, default from µm" are optional: `nil` means the default derived from the
+/// pixel size (`Segmenter.defaultPixelSize` = 0.1 µm when unknown), so one config works across
+/// microscopes. `resolved(pixelSize:)` returns the concrete values.
+///
+/// ```swift
+/// var p = SegmentationParameters()          // the recipe with h-maxima markers
+/// p.openRadius = 5
+/// let result = try Segmenter.segment(frame.image, parameters: p, pixelSize: 0.065)
+/// ```
+public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
+    public enum Method: String, Codable, Equatable, Hashable, Sendable, CaseIterable {
+        /// Smooth, flat-field, threshold, opening, EDT, markers, watershed on −EDT, size filter.
+        case recipe
+    }
+    public enum MarkerMethod: String, Codable, Equatable, Hashable, Sendable, CaseIterable {
+        /// Regional maxima of the h-maxima transform of the EDT (one marker per rod).
+        case hmax
+        /// `peak_local_max` of the EDT per connected component (the tutorial; over-segments rods).
+        case peak
+    }
+    /// `otsu` or a fixed value in the units of the (preprocessed) image. Encoded as the string
+    /// `"otsu"` or a number.
+    public enum ThresholdChoice: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+        case otsu
+        case value(Float)
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let v = try? c.decode(Float.self) { self = .value(v); return }
+            let s = try c.decode(String.self)
+            guard let t = ThresholdChoice(parsing: s) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "threshold must be 'otsu' or a number, got '\(s)'")
+            }
+            self = t
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .otsu: try c.encode("otsu")
+            case let .value(v): try c.encode(v)
+            }
+        }
+        /// Parses `otsu` or a finite number.
+        public init?(parsing s: String) {
+            if s.lowercased() == "otsu" { self = .otsu; return }
+            guard let v = Float(s), v.isFinite else { return nil }
+            self = .value(v)
+        }
+        public var description: String {
+            switch self {
+            case .otsu: return "otsu"
+            case let .value(v): return "\(v)"
+            }
+        }
+    }
+
+    public var method: Method = .recipe
+    /// Default `auto`: the minority side of the Otsu threshold of the smoothed image is foreground.
+    public var polarity: Polarity = .auto
+    public var threshold: ThresholdChoice = .otsu
+    /// Gaussian σ in px before everything else; 0 = off. Default 1.
+    public var smoothSigma: Double = 1
+    /// Flat-field background scale in µm (grey closing/opening of a binned copy wider than a
+    /// cell); 0 = off. Default 12 µm.
+    public var flatField: Double = 12
+    /// Radius in px of the binary opening (disk) that removes speckles; 0 = off. Default 2.
+    public var openRadius: Int = 2
+    public var markers: MarkerMethod = .hmax
+    /// h for h-maxima in px; default 0.1 µm.
+    public var h: Double? = nil
+    /// `peak_local_max` min_distance in px; default 0.8 µm.
+    public var minDistance: Int? = nil
+    /// `peak_local_max` footprint disk radius in px, 0 = square of side 2·minDistance+1; default minDistance.
+    public var footprint: Int? = nil
+    /// Objects smaller than this many px are dropped; default max(4, 0.4 µm²).
+    public var minArea: Int? = nil
+    /// Watershed neighbourhood (skimage's default `connectivity=1` is `.four`).
+    public var connectivity: Connectivity = .four
+    /// Fill holes in the foreground before the distance transform. Default false.
+    public var fillHoles: Bool = false
+    /// Drop objects that touch the image border. Default false.
+    public var clearBorder: Bool = false
+
+    public init() {}
+
+    /// Checks ranges; throws `ParameterError.invalid` naming the parameter.
+    public func validate() throws {
+        func bad(_ name: String, _ value: Any, _ reason: String) -> ParameterError {
+            .invalid(name: name, value: "\(value)", reason: reason)
+        }
+        guard smoothSigma.isFinite, smoothSigma >= 0, smoothSigma <= 100 else { throw bad("smooth-sigma", smoothSigma, "must be between 0 and 100 px") }
+        guard flatField.isFinite, flatField >= 0 else { throw bad("flatfield", flatField, "must be a length in µm >= 0 (0 = off)") }
+        guard openRadius >= 0, openRadius <= 1000 else { throw bad("open-radius", openRadius, "must be between 0 and 1000 px") }
+        if let h { guard h.isFinite, h > 0 else { throw bad("h", h, "must be > 0 px") } }
+        if let minDistance { guard minDistance >= 1, minDistance <= 10_000 else { throw bad("min-distance", minDistance, "must be between 1 and 10000 px") } }
+        if let footprint { guard footprint >= 0, footprint <= 10_000 else { throw bad("footprint", footprint, "must be between 0 and 10000 px") } }
+        if let minArea { guard minArea >= 0 else { throw bad("min-area", minArea, "must be >= 0 px") } }
+        if case let .value(v) = threshold { guard v.isFinite else { throw bad("threshold", v, "must be 'otsu' or a finite number") } }
+    }
+
+    /// Concrete values for a pixel size in µm (`nil`: `Segmenter.defaultPixelSize`).
+    public struct Resolved: Equatable, Sendable {
+        public var flatFieldPixels: Double
+        public var h: Double
+        public var minDistance: Int
+        public var footprint: Int
+        public var minArea: Int
+    }
+
+    public func resolved(pixelSize: Double?) -> Resolved {
+        let px = pixelSize ?? Segmenter.defaultPixelSize
+        let perUm = 1 / px
+        let md = minDistance ?? max(1, Int((0.8 * perUm).rounded()))
+        return Resolved(flatFieldPixels: flatField * perUm,
+                        h: h ?? 0.1 * perUm,
+                        minDistance: md,
+                        footprint: footprint ?? md,
+                        minArea: minArea ?? max(4, Int((0.4 * perUm * perUm).rounded())))
+    }
+}
+
+/// Labels and measurements of one frame.
+public struct SegmentationResult: Sendable, Equatable {
+    /// 0 = background; cells 1…n, numbered in raster order of their first pixel.
+    public var labels: LabelImage
+    /// One per label, sorted by label.
+    public var regions: [Region]
+    /// Threshold actually used (after preprocessing) and the resolved polarity.
+    public var threshold: Float
+    public var polarity: Polarity
+}
+
+/// Seconds spent per stage (for benchmarks and QC).
+public struct StageTimings: Sendable, Equatable {
+    public var seconds: [(stage: String, seconds: Double)] = []
+    public init() {}
+    public static func == (a: StageTimings, b: StageTimings) -> Bool {
+        a.seconds.map(\.stage) == b.seconds.map(\.stage) && a.seconds.map(\.seconds) == b.seconds.map(\.seconds)
+    }
+    mutating func add(_ stage: String, _ d: Duration) {
+        let c = d.components
+        seconds.append((stage, Double(c.seconds) + Double(c.attoseconds) * 1e-18))
+    }
+}
+
+/// The segmentation stage: one frame in, labels and regions out. Pure and deterministic; safe
+/// to call concurrently on different frames.
+public enum Segmenter {
+    /// Pixel size assumed for µm-based defaults when the image carries none.
+    public static let defaultPixelSize = 0.1
+
+    /// Segments one frame with the recipe:
+    /// 1. Gaussian smoothing (σ px, reflect border);
+    /// 2. polarity `auto` resolved on the smoothed image (minority side of its Otsu threshold);
+    /// 3. flat-field (divide by a closing/opening of an 8× binned copy, see `Preprocess.flatField`);
+    /// 4. threshold (Otsu or value) with the polarity;
+    /// 5. binary opening with a disk, optional hole filling;
+    /// 6. exact EDT;
+    /// 7. markers: h-maxima (default) or `peak_local_max` per connected component;
+    /// 8. watershed on −EDT inside the foreground;
+    /// 9. optional border clearing, then objects below `minArea` dropped and labels renumbered.
+    ///
+    /// - Parameter pixelSize: µm per px for the µm-based defaults; `nil` uses the image's
+    ///   `pixelSize`, else `defaultPixelSize`.
+    public static func segment(_ image: Image<Float>, parameters: SegmentationParameters,
+                               pixelSize: Double?) throws -> SegmentationResult {
+        var t: StageTimings? = nil
+        return try segment(image, parameters: parameters, pixelSize: pixelSize, timings: &t)
+    }
+
+    public static func segment(_ image: Image<Float>, parameters p: SegmentationParameters,
+                               pixelSize: Double?, timings: inout StageTimings?) throws -> SegmentationResult {
+        try p.validate()
+        if let ps = pixelSize { guard ps.isFinite, ps > 0 else { throw ParameterError.invalid(name: "pixel-size", value: "\(ps)", reason: "must be > 0 µm") } }
+        guard image.count > 0 else { throw ParameterError.invalid(name: "image", value: "\(image.width)x\(image.height)", reason: "is empty") }
+        for v in image.pixels where !v.isFinite {
+            throw ParameterError.invalid(name: "image", value: "\(v)", reason: "pixels must be finite")
+        }
+        let r = p.resolved(pixelSize: pixelSize ?? image.pixelSize)
+        let clock = ContinuousClock()
+        var mark = clock.now
+        func lap(_ stage: String) {
+            let now = clock.now
+            timings?.add(stage, now - mark)
+            mark = now
+        }
+
+        var im = p.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: p.smoothSigma) : image
+        var polarity = p.polarity
+        if polarity == .auto {
+            let t0: Float
+            switch p.threshold {
+            case .otsu: t0 = try Otsu.threshold(im)
+            case let .value(v): t0 = v
+            }
+            polarity = Threshold.apply(im, threshold: t0, polarity: .auto).polarity
+        }
+        if r.flatFieldPixels > 0 {
+            im = Preprocess.flatField(im, scalePixels: r.flatFieldPixels, darkCells: polarity == .dark)
+        }
+        lap("smooth")
+
+        let thr: Float
+        switch p.threshold {
+        case .otsu: thr = try Otsu.threshold(im)
+        case let .value(v): thr = v
+        }
+        var fg = Threshold.apply(im, threshold: thr, polarity: polarity).mask
+        lap("threshold")
+
+        if p.openRadius > 0 { fg = Morphology.opening(fg, .disk(radius: p.openRadius)) }
+        if p.fillHoles { fg = Morphology.fillHoles(fg) }
+        lap("opening")
+
+        let dist = DistanceTransform.euclidean(fg)
+        lap("edt")
+
+        let markers: LabelImage
+        switch p.markers {
+        case .hmax:
+            markers = try Markers.hMaximaMarkers(dist, foreground: fg, h: Float(r.h))
+        case .peak:
+            let cc = Labeling.label(fg, connectivity: .four).labels
+            let fp: StructuringElement = r.footprint > 0 ? .disk(radius: r.footprint) : .square(radius: r.minDistance)
+            let peaks = try Markers.peakLocalMax(dist, minDistance: r.minDistance, excludeBorder: 0,
+                                                 footprint: fp, labels: cc)
+            markers = Markers.labelPoints(peaks, width: fg.width, height: fg.height, connectivity: .four)
+        }
+        lap("markers")
+
+        let relief = dist.map { -$0 }
+        var labels = Watershed.floodUnchecked(relief, markers: markers, mask: fg, connectivity: p.connectivity)
+        lap("watershed")
+
+        if p.clearBorder { labels = Morphology.clearBorder(labels) }
+        labels = Morphology.removeSmall(labels, minArea: r.minArea)
+        labels.pixelSize = image.pixelSize
+        lap("filter")
+
+        let regions = RegionMeasurer.measure(labels: labels, intensity: image)
+        lap("measure")
+        return SegmentationResult(labels: labels, regions: regions, threshold: thr, polarity: polarity)
+    }
+}
