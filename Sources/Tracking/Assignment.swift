@@ -86,10 +86,17 @@ enum SparseAssignment {
             adjCost[fill[e.0]] = e.2
             fill[e.0] += 1
         }
+        // Rows arrive sorted from LinkAssignment; sort only rows that are not (determinism for any caller).
         for r in 0..<n where degree[r + 1] - degree[r] > 1 {
             let range = degree[r]..<degree[r + 1]
-            let sorted = range.map { (adjCol[$0], adjCost[$0]) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
-            for (k, e) in zip(range, sorted) { adjCol[k] = e.0; adjCost[k] = e.1 }
+            var sorted = true
+            for k in range.dropFirst() where adjCol[k - 1] > adjCol[k] || (adjCol[k - 1] == adjCol[k] && adjCost[k - 1] > adjCost[k]) {
+                sorted = false
+                break
+            }
+            if sorted { continue }
+            let pairs = range.map { (adjCol[$0], adjCost[$0]) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            for (k, e) in zip(range, pairs) { adjCol[k] = e.0; adjCost[k] = e.1 }
         }
 
         var u = [Double](repeating: 0, count: n)      // row potentials

@@ -76,7 +76,8 @@ public struct Tracker: Sendable {
         if graph.firstFrame < 0 { graph.firstFrame = index }
         graph.lastFrame = index
         if let prev = previous {
-            let result = FrameLinker(parameters: parameters).link(prev, current)
+            let hint = drifts.last.map { (Int($0.dx.rounded()), Int($0.dy.rounded())) } ?? (0, 0)
+            let result = FrameLinker(parameters: parameters).link(prev, current, shiftHint: hint)
             drifts.append(FrameDrift(frame: index, dx: result.driftX, dy: result.driftY, method: result.driftMethod))
             for (m, j) in result.assignment.enumerated() where j >= 0 && !result.dividing.contains(m) {
                 try graph.link(parent: prev.nodes[m], child: current.nodes[j])
@@ -148,14 +149,21 @@ struct FrameLinker {
         var successor: [(current: Int, fraction: Double)]
     }
 
-    func link(_ prev: FrameCells, _ cur: FrameCells) -> Result {
+    /// `shiftHint`: the previous frame pair's rounded drift (drift persists, so counting overlaps
+    /// at that shift first usually saves a second pass).
+    func link(_ prev: FrameCells, _ cur: FrameCells, shiftHint: (Int, Int) = (0, 0)) -> Result {
         let nP = prev.count, nC = cur.count
         let maxDisp = parameters.maxDisplacementUm / cur.pixelSize
         // 1. Drift and overlaps at the drift-rounded shift.
-        let (overlaps, dx, dy, method) = estimateDrift(prev, cur)
+        let (overlaps, dx, dy, method) = estimateDrift(prev, cur, hint: shiftHint)
 
-        // 2. Candidate links: every overlapping pair plus pairs within the displacement gate.
-        let grid = PointGrid(xs: cur.x, ys: cur.y, cell: maxDisp)
+        // 2. Candidate links: every overlapping pair plus non-overlapping pairs within the
+        //    displacement gate. A non-overlapping pair costs at least iouWeight + d / maxDisp, so
+        //    beyond d = (start + end − iouWeight) · maxDisp it could never beat end + start: the
+        //    search radius shrinks to that without losing any link the assignment could choose.
+        let affordable = (parameters.trackStartCost + parameters.trackEndCost - parameters.iouWeight) * maxDisp
+        let searchRadius = min(maxDisp, affordable)
+        let grid = PointGrid(xs: cur.x, ys: cur.y, cell: max(searchRadius, 1))
         var links: [CandidateLink] = []
         var overlapStart = [Int](repeating: 0, count: nP + 1)
         for o in overlaps { overlapStart[Int(o.previous) + 1] += 1 }
@@ -165,7 +173,7 @@ struct FrameLinker {
             local.removeAll(keepingCapacity: true)
             for k in overlapStart[i]..<overlapStart[i + 1] { local.append((Int(overlaps[k].current), Int(overlaps[k].pixels))) }
             let px = prev.x[i] + dx, py = prev.y[i] + dy
-            grid.forEach(near: px, py, radius: maxDisp) { j, _ in local.append((j, 0)) }
+            if searchRadius > 0 { grid.forEach(near: px, py, radius: searchRadius) { j, _ in local.append((j, 0)) } }
             local.sort { ($0.j, -$0.pixels) < ($1.j, -$1.pixels) }
             var last = -1
             for (j, inter) in local where j != last {
@@ -174,6 +182,7 @@ struct FrameLinker {
                 let iou = union > 0 ? Double(inter) / Double(union) : 0
                 let ddx = cur.x[j] - px, ddy = cur.y[j] - py
                 let dist = (ddx * ddx + ddy * ddy).squareRoot()
+                if dist > maxDisp { continue }   // the displacement gate applies to overlapping pairs too
                 let cost = parameters.iouWeight * (1 - iou) + dist / maxDisp
                 links.append(CandidateLink(row: i, column: j, cost: cost))
             }
@@ -236,13 +245,13 @@ struct FrameLinker {
                              shiftX: sx, shiftY: sy, expectedPairs: 2 * max(prev.count, cur.count))
     }
 
-    /// Drift = median displacement of confident overlap matches. A stage jump shows as most
-    /// previous cells overlapping nothing at zero shift: then a vote over centroid displacements
+    /// Drift = median displacement of confident overlap matches (overlaps first counted at the
+    /// hinted shift). A stage jump shows as most previous cells overlapping nothing: then a vote over centroid displacements
     /// proposes a shift, kept when it yields more confident matches.
-    func estimateDrift(_ prev: FrameCells, _ cur: FrameCells) -> ([Overlap], Double, Double, String) {
+    func estimateDrift(_ prev: FrameCells, _ cur: FrameCells, hint: (Int, Int)) -> ([Overlap], Double, Double, String) {
         guard prev.count > 0, cur.count > 0 else { return ([], 0, 0, "none") }
-        var shiftX = 0, shiftY = 0
-        var overlaps = countOverlaps(prev, cur, 0, 0)
+        var shiftX = hint.0, shiftY = hint.1
+        var overlaps = countOverlaps(prev, cur, shiftX, shiftY)
         var confident = confidentDisplacements(overlaps, prev, cur)
         var method = "overlap"
         var dx = 0.0, dy = 0.0
