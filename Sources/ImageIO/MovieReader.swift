@@ -160,10 +160,11 @@ public final class MovieReader {
         let (file, layout, page, sample) = try selectPage(frame: index, channel: channel)
         let raw = try decoder.decode(file: file, layout: layout, page: page)
         let count = width * height
-        var pixels = [Float](repeating: 0, count: count)
-        try pixels.withUnsafeMutableBufferPointer { out in
+        // Every element is written by the conversion: no zero fill.
+        let pixels = try [Float](unsafeUninitializedCapacity: count) { out, initialized in
             try MovieReader.convertToGrey(raw: raw, layout: layout, sample: sample, file: file, page: page,
                                           count: count, into: out.baseAddress!)
+            initialized = count
         }
         let image = Image<Float>(uncheckedWidth: width, height: height, pixels: pixels, pixelSize: pixelSizeUm)
         return Frame(index: index, timeMinutes: timeMinutes(ofFrame: index), image: image,

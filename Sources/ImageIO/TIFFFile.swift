@@ -163,17 +163,21 @@ final class TIFFFile {
     var layout: TIFFPageLayout { summary.layout }
     var pageCount: Int { summary.pageOffsets.count }
 
+    /// "m": no memory mapping. libtiff then read()s uncompressed strips straight into our
+    /// buffer instead of copying from a mapping page fault by page fault (measured faster).
+    static let readMode = "rm"
+
     /// Reopens a file scanned before (no second walk over its pages).
     init(reopening summary: TIFFFileSummary) throws {
         self.path = summary.path
         self.summary = summary
-        handle = try TIFFHandle(path: summary.path, mode: "r")
+        handle = try TIFFHandle(path: summary.path, mode: TIFFFile.readMode)
     }
 
     /// Opens the file, walks its pages and checks that all have the size of the first.
     init(path: String) throws {
         self.path = path
-        handle = try TIFFHandle(path: path, mode: "r")
+        handle = try TIFFHandle(path: path, mode: TIFFFile.readMode)
         let tiff = handle.tiff
         let bigEndian = TIFFIsBigEndian(tiff) != 0
         let bigTIFF = TIFFIsBigTIFF(tiff) != 0

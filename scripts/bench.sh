@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmarks, release build. Usage: scripts/bench.sh [SECTION...]   (default: all sections)
+#
+# Sections:
+#   io   read throughput (MB/s of decoded uint16) of `celltrack info --read-all` on 2048x2048
+#        uint16 stacks (uncompressed, Deflate, ZSTD), beside the reference floor
+#        (../shared/reference/bench_floor.py: tifffile page.asarray()) on the same files;
+#        peak RSS while streaming a ~1 GB stack vs a ~0.27 GB one (must not grow).
+#   synth `celltrack synth` 512x512 x 60 frames (simulation, rendering, noise, TIFF writing of the
+#        whole output layout); BENCH_BIG=1 adds a 3040x4056 x 8-frame uint16 movie.
+# Environment: BENCH_DIR (default /tmp/celltrack-bench) holds the generated stacks;
+#              RUNS (default 3): best of RUNS for our reader.
+# Needs the reference Python (../shared/reference/setup.sh) to generate stacks and run the floor.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+swift build -c release --product celltrack >/dev/null
+BIN=$PWD/.build/release/celltrack
+BENCH_DIR=${BENCH_DIR:-/tmp/celltrack-bench}
+RUNS=${RUNS:-3}
+REFERENCE=${REFERENCE:-$(cd .. && pwd)/shared/reference}
+SECTIONS=("$@")
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io synth)
+
+want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+if want io; then
+    PY=$("$REFERENCE/setup.sh")
+    echo "== io: generating stacks in $BENCH_DIR (skipped when present)"
+    "$PY" scripts/make_bench_stacks.py --out "$BENCH_DIR"
+    echo
+    echo "== io: read throughput, MB/s of decoded uint16 (best of $RUNS; files in the page cache)"
+    printf "%-20s %10s %16s %22s\n" file "file MB" "celltrack MB/s" "tifffile floor MB/s"
+    for name in stack_none stack_deflate stack_zstd; do
+        file="$BENCH_DIR/$name.tif"
+        best=0
+        for _ in $(seq "$RUNS"); do
+            rate=$("$BIN" info "$file" --read-all --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["readThroughput"]["mbPerSecond"])')
+            best=$("$PY" -c "print(max($best, $rate))")
+        done
+        # bench_floor prints "read  mean-ms  median-ms  MP/s"; uint16 = 2 bytes per pixel.
+        floor=$("$PY" "$REFERENCE/bench_floor.py" --stack "$file" 2>/dev/null | awk '$1 == "read" { printf "%.0f", $4 * 2 }')
+        size=$("$PY" -c "import os; print(round(os.path.getsize('$file') / 1e6))")
+        printf "%-20s %10s %16.0f %22s\n" "$name.tif" "$size" "$best" "$floor"
+    done
+    echo
+    echo "== io: peak RSS while streaming every frame (/usr/bin/time -v)"
+    for name in quarter_none big_none; do
+        file="$BENCH_DIR/$name.tif"
+        /usr/bin/time -v "$BIN" info "$file" --read-all 2>"$BENCH_DIR/time_$name.txt" >/dev/null
+        rss=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$BENCH_DIR/time_$name.txt")
+        size=$("$PY" -c "import os; print(round(os.path.getsize('$file') / 1e6))")
+        printf "%-20s %8s MB stack   peak RSS %6.1f MB\n" "$name.tif" "$size" "$("$PY" -c "print($rss / 1024)")"
+    done
+fi
+
+if want synth; then
+    SYNTH_DIR=$(mktemp -d)
+    echo
+    echo "== synth: celltrack synth, wall and CPU (user+sys) seconds, peak RSS"
+    for run in $(seq "$RUNS"); do
+        rm -rf "$SYNTH_DIR/m512"
+        /usr/bin/time -f "%e %U %S %M" -o "$SYNTH_DIR/time" "$BIN" synth --out "$SYNTH_DIR/m512" --frames 60 \
+            --size 512x512 --cells 4 --seed 1 --quiet
+        read -r wall user sys rss < "$SYNTH_DIR/time"
+        printf "512x512 x 60 frames (run %d): wall %6.2f s  cpu %6.2f s  peak RSS %5d MB\n" "$run" "$wall" \
+            "$(echo "$user + $sys" | bc)" "$((rss / 1024))"
+    done
+    if [ "${BENCH_BIG:-0}" = 1 ]; then
+        rm -rf "$SYNTH_DIR/big"
+        /usr/bin/time -f "%e %U %S %M" -o "$SYNTH_DIR/time" "$BIN" synth --out "$SYNTH_DIR/big" --frames 8 \
+            --size 3040x4056 --cells 300 --seed 2 --quiet
+        read -r wall user sys rss < "$SYNTH_DIR/time"
+        printf "3040x4056 x 8 uint16 Deflate: wall %6.2f s  cpu %6.2f s  peak RSS %5d MB\n" "$wall" \
+            "$(echo "$user + $sys" | bc)" "$((rss / 1024))"
+    else
+        echo "(BENCH_BIG=1 also times a 3040x4056 x 8-frame uint16 movie)"
+    fi
+    rm -rf "$SYNTH_DIR"
+fi
