@@ -8,6 +8,9 @@
 #        peak RSS while streaming a ~1 GB stack vs a ~0.27 GB one (must not grow).
 #   synth `celltrack synth` 512x512 x 60 frames (simulation, rendering, noise, TIFF writing of the
 #        whole output layout); BENCH_BIG=1 adds a 3040x4056 x 8-frame uint16 movie.
+#   link `celltrack bench-link`: frame-to-frame linking (overlaps, drift, assignment, divisions)
+#        per frame for dense synthetic colonies of 100, 1,000 and 10,000 rods, beside the cost of
+#        measuring regions (RegionMeasurer) on the same frames; best of RUNS.
 # Environment: BENCH_DIR (default /tmp/celltrack-bench) holds the generated stacks;
 #              RUNS (default 3): best of RUNS for our reader.
 # Needs the reference Python (../shared/reference/setup.sh) to generate stacks and run the floor.
@@ -20,7 +23,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/celltrack-bench}
 RUNS=${RUNS:-3}
 REFERENCE=${REFERENCE:-$(cd .. && pwd)/shared/reference}
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io synth)
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io synth link)
 
 want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
@@ -77,4 +80,12 @@ if want synth; then
         echo "(BENCH_BIG=1 also times a 3040x4056 x 8-frame uint16 movie)"
     fi
     rm -rf "$SYNTH_DIR"
+fi
+
+if want link; then
+    echo
+    echo "== link: ms per frame (12-frame movies; frame 0 not counted for linking); best of $RUNS runs"
+    for run in $(seq "$RUNS"); do
+        "$BIN" bench-link --cells 100,1000,10000 --frames 12 | sed "s/^link:/run $run:/"
+    done
 fi
