@@ -37,8 +37,12 @@ public final class Store {
     public struct Options: Equatable, Sendable {
         /// How long a write waits for another writer's lock before failing with `.busy`.
         public var busyTimeoutMilliseconds: Int32
-        public init(busyTimeoutMilliseconds: Int32 = 5_000) {
+        /// Open an existing database for reading only (export): never creates a file or the
+        /// schema, works in read-only locations. Writes then fail with `.readOnly`.
+        public var readOnly: Bool
+        public init(busyTimeoutMilliseconds: Int32 = 5_000, readOnly: Bool = false) {
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+            self.readOnly = readOnly
         }
     }
 
@@ -56,13 +60,26 @@ public final class Store {
     /// `.corrupt`, `.foreignDatabase` (an SQLite file with other tables) or `.newerSchema`.
     public init(path: String, options: Options = Options()) throws {
         self.path = path
-        try Store.checkLocation(path)
-        connection = try Connection(path: path, create: true)
+        if options.readOnly {
+            guard access(path, F_OK) == 0 else {
+                throw StoreError(path: path, kind: .cannotOpen, message: "no such database file")
+            }
+        } else {
+            try Store.checkLocation(path)
+        }
+        connection = try Connection(path: path, create: !options.readOnly, readOnly: options.readOnly)
         sqlite3_busy_timeout(connection.handle, options.busyTimeoutMilliseconds)
         try connection.execute("PRAGMA foreign_keys = ON", "opening")
         // Reading the header is the first real I/O: a file that is not a database fails here.
         var version = try connection.scalarInt("PRAGMA user_version")
         try checkVersion(version)
+        if options.readOnly {
+            guard version > 0 else {
+                throw StoreError(path: path, kind: .foreignDatabase,
+                                 message: "not a celltrack database (empty, or user_version 0)")
+            }
+            return
+        }
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", "switching to WAL")
         if version == 0 {
             try transaction("creating the schema") {
@@ -685,6 +702,12 @@ public final class Store {
             throw StoreError(path: path, kind: .constraint,
                              message: "foreign key check failed: " + violations.prefix(5).joined(separator: "; "))
         }
+    }
+
+    /// Copies the WAL into the database file and truncates the WAL (e.g. at the end of a run, so
+    /// the file is self-contained for copying).
+    public func checkpoint() throws {
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing")
     }
 
     /// Names of every table and view users can export or query, sorted.
