@@ -31,6 +31,9 @@ struct BenchStore: ParsableCommand {
     @Option(help: "Pause after each committed frame, in ms (to let tests interrupt the run).")
     var pauseMs: Int = 0
 
+    @Option(help: "Also insert this many narrow rows (integer, double) into a scratch database to calibrate bind/step/reset.")
+    var calibrateRows: Int = 0
+
     func run() throws {
         let parameters = SyntheticLineage.Parameters(roots: roots, frames: frames, frameIntervalMin: intervalMin, seed: seed)
         do {
@@ -63,9 +66,12 @@ struct BenchStore: ParsableCommand {
 
         var cells = 0, channelRows = 0
         var frameTime = Duration.zero
+        var cpuSeconds = 0.0
         for entry in synthetic.frames where entry.frame.frameIndex >= start {
             let began = clock.now
+            let cpuBegan = threadCPUSeconds()
             try store.writeFrame(entry.frame, cells: entry.cells, movieID: movie.movieID)
+            cpuSeconds += threadCPUSeconds() - cpuBegan
             frameTime += clock.now - began
             cells += entry.cells.count
             channelRows += entry.cells.reduce(0) { $0 + $1.channels.count }
@@ -89,11 +95,19 @@ struct BenchStore: ParsableCommand {
         if written > 0, seconds > 0 {
             print("store: frames written \(written), cells \(cells), cell_channel rows \(channelRows), mean cells/frame \(cells / written)")
             print("store: rows/s (cells with masks) \(fmt(Double(cells) / seconds, 0)); rows/s (cells + channel rows) \(fmt(Double(cells + channelRows) / seconds, 0))")
-            print("store: time in store per frame \(fmt(seconds * 1000 / Double(written), 2)) ms (one transaction per frame)")
+            print("store: time in store per frame \(fmt(seconds * 1000 / Double(written), 2)) ms wall (one transaction per frame)")
+            print("store: CPU in store per frame \(fmt(cpuSeconds * 1000 / Double(written), 2)) ms; CPU rows/s (cells with masks) \(fmt(Double(cells) / cpuSeconds, 0)), (cells + channel rows) \(fmt(Double(cells + channelRows) / cpuSeconds, 0))")
         }
         print("store: lineage (\(synthetic.tracks.count) tracks, \(synthetic.assignments.count) cell assignments) written in \(fmt(lineageSeconds * 1000, 1)) ms")
+        if calibrateRows > 0 {
+            let scratch = db + ".calibration"
+            let rate = try Store.calibrateNarrowInserts(path: scratch, rows: calibrateRows)
+            for suffix in ["", "-wal", "-shm"] { unlink(scratch + suffix) }
+            print("store: calibration, narrow rows (integer, double) via bind/step/reset: \(fmt(rate, 0)) rows/s CPU")
+        }
         if totalCells > 0 {
             print("store: database \(size) bytes for \(totalCells) cells = \(fmt(Double(size) / Double(totalCells), 1)) KB per 1,000 cells")
         }
     }
 }
+
