@@ -349,3 +349,17 @@ enum JSONText {
         return out + "\""
     }
 }
+
+extension CellRecord {
+    /// The stored measurements as a `Region` (pixels; intensities from channel 0), e.g. to rebuild
+    /// the tracker's input from the database when a run resumes.
+    public var region: Region {
+        let c = channels.first
+        return Region(label: label, area: areaPx, centroidX: centroidXPx, centroidY: centroidYPx,
+                      minX: bbox.minX, minY: bbox.minY, maxX: bbox.maxX, maxY: bbox.maxY,
+                      orientation: orientationRad, majorAxisLength: majorAxisPx, minorAxisLength: minorAxisPx,
+                      length: lengthPx, width: widthPx, perimeter: perimeterPx,
+                      meanIntensity: c?.mean ?? 0, totalIntensity: c?.total ?? 0,
+                      minIntensity: c?.min ?? 0, maxIntensity: c?.max ?? 0)
+    }
+}

@@ -54,6 +54,9 @@ final class StoreWriteTests: StoreTestCase {
                        pixelSizeUm: nil, labels: labels)
         }
         XCTAssertNil(cells[0].lengthUm)
+        XCTAssertEqual(cells[1].region, Region(label: 2, area: 3, centroidX: 1, centroidY: 1, minX: 5, minY: 4, maxX: 8, maxY: 6,
+                                               meanIntensity: 5, totalIntensity: 15))
+        XCTAssertEqual(try MaskRLE.foregroundCount(cells[1].maskRLE), 3)
         try store.writeFrame(FrameRecord(frameIndex: 0, timeMin: nil, sourcePath: "a.tif", sourcePage: 0, foregroundFraction: 0.08,
                                          cellCount: 3, meanIntensity: 1, focusMeasure: 1, processingMs: 1),
                              cells: cells, movieID: movie.movieID)
