@@ -155,4 +155,34 @@ final class StoreWriteTests: StoreTestCase {
         try store.exportCSV(query: "SELECT movie_name, median_growth_rate_length_per_h FROM movie_growth ORDER BY movie_name") { csv += $0 }
         XCTAssertEqual(csv, "movie_name,median_growth_rate_length_per_h\r\neven,2.5\r\nodd,2.0\r\n")
     }
+
+    func testBatchOfFramesIsAllOrNothing() throws {
+        let store = try Store(path: dbPath())
+        let progress = try store.beginOrResume(run: Self.runRecord)
+        let synthetic = SyntheticLineage.generate(.init(roots: 4, frames: 4, seed: 8))
+        let movie = try store.addMovie(synthetic.movie, runID: progress.runID)
+        try store.writeFrames(Array(synthetic.frames[0..<2]), movieID: movie.movieID)
+        XCTAssertEqual(try store.progress(movieID: movie.movieID).lastCommittedFrameIndex, 1)
+        // Frames 2 and 3 plus a repeated frame 1: the whole batch is refused.
+        XCTAssertThrowsError(try store.writeFrames(Array(synthetic.frames[2..<4]) + [synthetic.frames[1]], movieID: movie.movieID)) { error in
+            XCTAssertEqual((error as? StoreError)?.kind, .constraint)
+            XCTAssertTrue("\(error)".contains("writing frames 2…1"), "\(error)")
+        }
+        XCTAssertEqual(try store.progress(movieID: movie.movieID).committedFrameCount, 2)
+        try store.writeFrames(Array(synthetic.frames[2..<4]), movieID: movie.movieID)
+        XCTAssertEqual(try store.progress(movieID: movie.movieID).lastCommittedFrameIndex, 3)
+    }
+
+    func testReadersExportWhileAWriterHoldsATransaction() throws {
+        let writer = try Store(path: dbPath())
+        let (_, movie, _) = try fillSynthetic(writer, parameters: .init(roots: 3, frames: 3, seed: 2))
+        try writer.connection.execute("BEGIN IMMEDIATE; DELETE FROM cell_channel;")
+        let reader = try Store(path: dbPath(), options: .init(readOnly: true))
+        var csv = ""
+        let rows = try reader.exportCSV(table: "cell_channel") { csv += $0 }
+        XCTAssertGreaterThan(rows, 0, "WAL readers see the last committed state")
+        XCTAssertEqual(try reader.cells(movieID: movie.movieID, frameIndex: 0).count,
+                       try writer.cells(movieID: movie.movieID, frameIndex: 0).count)
+        try writer.connection.execute("ROLLBACK")
+    }
 }
