@@ -4,6 +4,9 @@
 // which Swift cannot call. Each wrapper names the C type of the tag it reads or writes.
 #include <tiffio.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <string.h>
 
 static inline int ct_get_u16(TIFF *t, uint32_t tag, uint16_t *v) { return TIFFGetField(t, tag, v); }
 static inline int ct_get_u32(TIFF *t, uint32_t tag, uint32_t *v) { return TIFFGetField(t, tag, v); }
@@ -30,23 +33,81 @@ static inline int ct_set_u16_array(TIFF *t, uint32_t tag, uint16_t count, const 
 // ImageJ writes SubfileType/NewSubfileType; libtiff needs an int-promoted value.
 static inline int ct_set_subfiletype(TIFF *t, uint32_t v) { return TIFFSetField(t, TIFFTAG_SUBFILETYPE, v); }
 
-// Handlers: libtiff prints to stderr unless given handlers. The Swift side installs one
-// C-compatible function that receives the already formatted message.
-typedef void (*ct_message_sink)(int is_error, const char *module, const char *message);
+// ---------------------------------------------------------------------------------------
+// Messages. libtiff prints errors and warnings to stderr unless given handlers. We keep them
+// per handle: `ct_open` passes a caller-owned `ct_messages` to libtiff 4.5's TIFFOpenOptions
+// (TIFFOpenOptionsSetErrorHandlerExtR), so parallel readers never share state and the
+// Swift side turns the first error into an InputError. Messages raised by code paths that
+// only know the global handlers go to a per-thread record (ct_thread_messages), again
+// never to the terminal.
+typedef struct ct_messages {
+    int error_count;
+    int warning_count;
+    char first_error[512];
+    char last_warning[512];
+} ct_messages;
 
-#include <stdio.h>
-#include <stdarg.h>
-static ct_message_sink ct_sink_ptr = 0;
-static inline void ct_format_and_forward(int is_error, const char *module, const char *fmt, va_list ap) {
-    char buffer[1024];
-    vsnprintf(buffer, sizeof buffer, fmt, ap);
-    if (ct_sink_ptr) ct_sink_ptr(is_error, module ? module : "", buffer);
+static inline void ct_messages_reset(ct_messages *m) {
+    m->error_count = 0;
+    m->warning_count = 0;
+    m->first_error[0] = 0;
+    m->last_warning[0] = 0;
 }
-static inline void ct_error_handler(const char *module, const char *fmt, va_list ap) { ct_format_and_forward(1, module, fmt, ap); }
-static inline void ct_warning_handler(const char *module, const char *fmt, va_list ap) { ct_format_and_forward(0, module, fmt, ap); }
-static inline void ct_install_handlers_inline(ct_message_sink sink) {
-    ct_sink_ptr = sink;
-    TIFFSetErrorHandler(ct_error_handler);
-    TIFFSetWarningHandler(ct_warning_handler);
+
+static inline void ct_messages_add(ct_messages *m, int is_error, const char *module, const char *fmt, va_list ap) {
+    char text[400];
+    vsnprintf(text, sizeof text, fmt, ap);
+    if (is_error) {
+        if (m->error_count == 0) {
+            if (module && module[0]) snprintf(m->first_error, sizeof m->first_error, "%s: %s", module, text);
+            else snprintf(m->first_error, sizeof m->first_error, "%s", text);
+        }
+        m->error_count += 1;
+    } else {
+        if (module && module[0]) snprintf(m->last_warning, sizeof m->last_warning, "%s: %s", module, text);
+        else snprintf(m->last_warning, sizeof m->last_warning, "%s", text);
+        m->warning_count += 1;
+    }
+}
+
+static inline int ct_handle_error(TIFF *t, void *user, const char *module, const char *fmt, va_list ap) {
+    (void)t;
+    if (user) ct_messages_add((ct_messages *)user, 1, module, fmt, ap);
+    return 1;  // handled: libtiff must not call the global handler
+}
+static inline int ct_handle_warning(TIFF *t, void *user, const char *module, const char *fmt, va_list ap) {
+    (void)t;
+    if (user) ct_messages_add((ct_messages *)user, 0, module, fmt, ap);
+    return 1;
+}
+
+// Per-thread fallback record for messages that reach the global handlers.
+// (A function-local static: file-scope statics in a header imported by Swift are not emitted.)
+static inline ct_messages *ct_thread_messages(void) {
+    static _Thread_local ct_messages record;
+    return &record;
+}
+static inline void ct_global_error(const char *module, const char *fmt, va_list ap) {
+    ct_messages_add(ct_thread_messages(), 1, module, fmt, ap);
+}
+static inline void ct_global_warning(const char *module, const char *fmt, va_list ap) {
+    ct_messages_add(ct_thread_messages(), 0, module, fmt, ap);
+}
+/// Routes libtiff's global handlers into the per-thread record. Idempotent.
+static inline void ct_silence_global_handlers(void) {
+    TIFFSetErrorHandler(ct_global_error);
+    TIFFSetWarningHandler(ct_global_warning);
+}
+
+/// Opens `path` with `mode` ("r", "w", "w8" for BigTIFF, "r+") and per-handle message
+/// handlers writing into `messages` (which must outlive the handle).
+static inline TIFF *ct_open(const char *path, const char *mode, ct_messages *messages) {
+    TIFFOpenOptions *options = TIFFOpenOptionsAlloc();
+    if (!options) return 0;
+    TIFFOpenOptionsSetErrorHandlerExtR(options, ct_handle_error, messages);
+    TIFFOpenOptionsSetWarningHandlerExtR(options, ct_handle_warning, messages);
+    TIFF *t = TIFFOpenExt(path, mode, options);
+    TIFFOpenOptionsFree(options);
+    return t;
 }
 #endif

@@ -36,18 +36,9 @@ struct BenchStore: ParsableCommand {
 
     func run() throws {
         let parameters = SyntheticLineage.Parameters(roots: roots, frames: frames, frameIntervalMin: intervalMin, seed: seed)
-        do {
+        try runReportingErrors {
             try parameters.validate()
-        } catch {
-            FileHandle.standardError.write(Data("celltrack: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let synthetic = SyntheticLineage.generate(parameters)
-        do {
-            try write(synthetic, parameters: parameters)
-        } catch let error as StoreError {
-            FileHandle.standardError.write(Data("celltrack: \(error)\n".utf8))
-            throw ExitCode(1)
+            try write(SyntheticLineage.generate(parameters), parameters: parameters)
         }
     }
 

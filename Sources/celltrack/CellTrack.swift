@@ -7,6 +7,6 @@ struct CellTrack: ParsableCommand {
         commandName: "celltrack",
         abstract: "Segment, track and measure bacteria in time-lapse microscopy; results in SQLite.",
         version: CellTrackVersion.string,
-        subcommands: [Export.self, BenchStore.self]
+        subcommands: [Info.self, Export.self, BenchStore.self]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageIO
 import Store
 
 /// `celltrack export …`: results out of the database. `csv` lives here; `ctc` is added by the
@@ -44,21 +45,21 @@ struct ExportCSV: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        // StoreError and OutputError print "celltrack: FILE: problem" and exit 1.
+        try runReportingErrors {
             let store = try Store(path: db, options: Store.Options(readOnly: true))
             let sink = try CSVSink(path: out)
-            if let table {
-                try store.exportCSV(table: table, write: sink.write)
-            } else if let query {
-                try store.exportCSV(query: query, write: sink.write)
+            do {
+                if let table {
+                    try store.exportCSV(table: table, write: sink.write)
+                } else if let query {
+                    try store.exportCSV(query: query, write: sink.write)
+                }
+            } catch {
+                sink.discard()
+                throw error
             }
             try sink.close()
-        } catch let error as StoreError {
-            FileHandle.standardError.write(Data("celltrack: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as CSVSink.OutputError {
-            FileHandle.standardError.write(Data("celltrack: \(error)\n".utf8))
-            throw ExitCode(1)
         }
     }
 }
@@ -66,12 +67,6 @@ struct ExportCSV: ParsableCommand {
 /// Where CSV chunks go: standard output for `-`, otherwise a file written beside its final name
 /// and renamed at the end, so a failed export never leaves a truncated CSV behind.
 final class CSVSink {
-    struct OutputError: Error, CustomStringConvertible {
-        var path: String
-        var problem: String
-        var description: String { "\(path): \(problem)" }
-    }
-
     private let path: String
     private let temporaryPath: String?
     private let handle: UnsafeMutablePointer<FILE>
@@ -84,7 +79,7 @@ final class CSVSink {
         } else {
             let temporary = path + ".partial"
             guard let file = fopen(temporary, "wb") else {
-                throw OutputError(path: path, problem: "cannot write the CSV file (\(String(cString: strerror(errno))))")
+                throw OutputError(file: path, problem: "cannot write the CSV file (\(String(cString: strerror(errno))))")
             }
             temporaryPath = temporary
             handle = file
@@ -95,8 +90,15 @@ final class CSVSink {
         var chunk = chunk
         let written = chunk.withUTF8 { fwrite($0.baseAddress, 1, $0.count, handle) == $0.count }
         guard written else {
-            throw OutputError(path: path, problem: "writing the CSV failed (\(String(cString: strerror(errno))))")
+            throw OutputError(file: path, problem: "writing the CSV failed (\(String(cString: strerror(errno))))")
         }
+    }
+
+    /// Removes the partial file after a failed export.
+    func discard() {
+        guard let temporaryPath else { return }
+        fclose(handle)
+        unlink(temporaryPath)
     }
 
     func close() throws {
@@ -107,7 +109,7 @@ final class CSVSink {
         let ok = fclose(handle) == 0
         guard ok, rename(temporaryPath, path) == 0 else {
             unlink(temporaryPath)
-            throw OutputError(path: path, problem: "cannot finish the CSV file (\(String(cString: strerror(errno))))")
+            throw OutputError(file: path, problem: "cannot finish the CSV file (\(String(cString: strerror(errno))))")
         }
     }
 }

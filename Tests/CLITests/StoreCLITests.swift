@@ -99,8 +99,12 @@ final class StoreCLITests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("missing.db")), "export must not create a database")
         let both = try CLI.run(["export", "csv", "--db", db, "--table", "cell", "--query", "SELECT 1", "--out", "-"])
-        XCTAssertNotEqual(both.status, 0)
-        XCTAssertNotEqual(both.status, 1)
+        XCTAssertEqual(both.status, 2, "usage error: \(both.stderr)")
+        // A failed export leaves neither the CSV nor its partial file behind.
+        let out = path("bad.csv")
+        XCTAssertEqual(try CLI.run(["export", "csv", "--db", db, "--query", "SELECT nope", "--out", out]).status, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".partial"))
     }
 
     /// The kill test: the store's writer is killed with SIGKILL at several points (between frames

@@ -1,0 +1,284 @@
+import CLibTIFF
+import CellTrackCore
+
+/// Storage layout of one TIFF page, as `celltrack info` reports it.
+public struct TIFFPageLayout: Sendable, Equatable, Codable {
+    public var width: Int
+    public var height: Int
+    public var samplesPerPixel: Int
+    public var bitsPerSample: Int
+    public var sampleFormat: TIFFSampleFormat
+    /// TIFF Photometric code: 0 min-is-white, 1 min-is-black, 2 RGB, 3 palette, ...
+    public var photometric: Int
+    /// PlanarConfiguration 2: one plane per sample.
+    public var planarSeparate: Bool
+    /// TIFF Compression code (1 none, 5 LZW, 8 Deflate, 50000 ZSTD, 32773 PackBits, ...).
+    public var compression: Int
+    public var predictor: Int
+    public var tiled: Bool
+    public var tileWidth: Int
+    public var tileHeight: Int
+    public var rowsPerStrip: Int
+
+    public var compressionName: String { TIFFCompression.name(ofCode: compression) }
+
+    public var photometricName: String {
+        switch Int32(photometric) {
+        case PHOTOMETRIC_MINISWHITE: return "min-is-white"
+        case PHOTOMETRIC_MINISBLACK: return "min-is-black"
+        case PHOTOMETRIC_RGB: return "RGB"
+        case PHOTOMETRIC_PALETTE: return "palette"
+        case PHOTOMETRIC_SEPARATED: return "separated (CMYK)"
+        case PHOTOMETRIC_YCBCR: return "YCbCr"
+        default: return "code \(photometric)"
+        }
+    }
+
+    /// e.g. "uint16", "float32", "int64", "uint1".
+    public var sampleTypeName: String {
+        switch sampleFormat {
+        case .ieeeFloat: return "float\(bitsPerSample)"
+        case .signedInteger: return "int\(bitsPerSample)"
+        default: return "uint\(bitsPerSample)"
+        }
+    }
+
+    var isRGB: Bool { photometric == Int(PHOTOMETRIC_RGB) && samplesPerPixel >= 3 }
+    var isPalette: Bool { photometric == Int(PHOTOMETRIC_PALETTE) }
+
+    /// The problem that makes this layout unreadable for us, if any.
+    var unsupportedReason: String? {
+        switch sampleFormat {
+        case .unsignedInteger, .undefined:
+            if ![1, 2, 4, 8, 16, 32, 64].contains(bitsPerSample) { return "unsupported sample format: \(bitsPerSample)-bit unsigned integers" }
+        case .signedInteger:
+            if ![8, 16, 32, 64].contains(bitsPerSample) { return "unsupported sample format: \(bitsPerSample)-bit signed integers" }
+        case .ieeeFloat:
+            if ![32, 64].contains(bitsPerSample) { return "unsupported sample format: \(bitsPerSample)-bit floating point" }
+        }
+        if samplesPerPixel < 1 { return "no samples per pixel" }
+        let photo = Int32(photometric)
+        if photo != PHOTOMETRIC_MINISBLACK && photo != PHOTOMETRIC_MINISWHITE && photo != PHOTOMETRIC_RGB && photo != PHOTOMETRIC_PALETTE {
+            return "unsupported colour model (\(photometricName))"
+        }
+        if photo == PHOTOMETRIC_RGB && samplesPerPixel < 3 { return "RGB page with \(samplesPerPixel) samples per pixel" }
+        if photo == PHOTOMETRIC_PALETTE && (sampleFormat == .ieeeFloat || bitsPerSample > 16) {
+            return "palette page with \(sampleTypeName) indices"
+        }
+        return nil
+    }
+}
+
+/// What the ImageJ ImageDescription (`ImageJ=...`) says about a hyperstack.
+public struct ImageJDescription: Sendable, Equatable, Codable {
+    public var images = 1
+    public var channels = 1
+    public var slices = 1
+    public var frames = 1
+    public var unit: String?
+    /// Frame interval in ImageJ's time unit (`tunit`, seconds by default).
+    public var finterval: Double?
+    public var timeUnit: String?
+
+    /// Parses "key=value" lines; returns nil when the text is not an ImageJ description.
+    public static func parse(_ text: String) -> ImageJDescription? {
+        guard text.hasPrefix("ImageJ=") else { return nil }
+        var result = ImageJDescription()
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let key = line[..<equals].trimmingSpaces
+            let value = line[line.index(after: equals)...].trimmingSpaces
+            switch key {
+            case "images": result.images = Int(value) ?? result.images
+            case "channels": result.channels = max(1, Int(value) ?? 1)
+            case "slices": result.slices = max(1, Int(value) ?? 1)
+            case "frames": result.frames = max(1, Int(value) ?? 1)
+            case "unit": result.unit = value
+            case "finterval": result.finterval = Double(value)
+            case "tunit": result.timeUnit = value
+            default: break
+            }
+        }
+        return result
+    }
+
+    /// µm per ImageJ unit, when the unit is a known length.
+    var micronsPerUnit: Double? {
+        guard let unit = unit?.lowercased() else { return nil }
+        switch unit {
+        case "micron", "microns", "um", "µm", "\u{00B5}m", "\u{03BC}m", "\\u00b5m": return 1
+        case "nm", "nanometer", "nanometers": return 0.001
+        case "mm": return 1000
+        case "cm": return 10000
+        default: return nil
+        }
+    }
+
+    /// Frame interval in minutes.
+    var frameIntervalMinutes: Double? {
+        guard let finterval, finterval > 0, finterval.isFinite else { return nil }
+        switch (timeUnit ?? "sec").lowercased() {
+        case "sec", "s", "second", "seconds": return finterval / 60
+        case "min", "minute", "minutes": return finterval
+        case "h", "hr", "hour", "hours": return finterval * 60
+        case "ms", "msec": return finterval / 60000
+        default: return nil
+        }
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        var text = self
+        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        return String(text)
+    }
+}
+
+/// What a scan of one TIFF file found: its full-resolution pages (reduced-resolution pages
+/// skipped) with their directory offsets for O(1) random access, the layout of page 0 and the
+/// metadata.
+public struct TIFFFileSummary: Sendable, Equatable {
+    public var path: String
+    /// Directory offsets of the full-resolution pages, in file order.
+    public var pageOffsets: [UInt64]
+    public var layout: TIFFPageLayout
+    public var bigEndian: Bool
+    public var bigTIFF: Bool
+    public var imageJ: ImageJDescription?
+    public var pixelSizeUm: Double?
+    public var frameIntervalMin: Double?
+    public var pageCount: Int { pageOffsets.count }
+}
+
+/// An open TIFF file with its scan summary. One thread at a time.
+final class TIFFFile {
+    let path: String
+    let handle: TIFFHandle
+    private(set) var summary: TIFFFileSummary
+    private var currentOffset: UInt64?
+
+    var pageOffsets: [UInt64] { summary.pageOffsets }
+    var layout: TIFFPageLayout { summary.layout }
+    var pageCount: Int { summary.pageOffsets.count }
+
+    /// Reopens a file scanned before (no second walk over its pages).
+    init(reopening summary: TIFFFileSummary) throws {
+        self.path = summary.path
+        self.summary = summary
+        handle = try TIFFHandle(path: summary.path, mode: "r")
+    }
+
+    /// Opens the file, walks its pages and checks that all have the size of the first.
+    init(path: String) throws {
+        self.path = path
+        handle = try TIFFHandle(path: path, mode: "r")
+        let tiff = handle.tiff
+        let bigEndian = TIFFIsBigEndian(tiff) != 0
+        let bigTIFF = TIFFIsBigTIFF(tiff) != 0
+        var pageOffsets: [UInt64] = []
+
+        var first: TIFFPageLayout?
+        var page = 0
+        var seenOffsets = Set<UInt64>()
+        while true {
+            let offset = UInt64(TIFFCurrentDirOffset(tiff))
+            // A cyclic IFD chain would loop forever; libtiff 4.5 detects it, this is a second guard.
+            if !seenOffsets.insert(offset).inserted { break }
+            let subfileType = handle.u32(TIFFTAG_SUBFILETYPE) ?? 0
+            if subfileType & UInt32(FILETYPE_REDUCEDIMAGE) == 0 {
+                let current = try TIFFFile.readLayout(handle, page: pageOffsets.count)
+                if let first {
+                    if current.width != first.width || current.height != first.height {
+                        throw InputError(file: path, frame: pageOffsets.count,
+                                         problem: "page is \(current.width)x\(current.height) but page 0 is \(first.width)x\(first.height); all pages of a series must have one size")
+                    }
+                } else {
+                    first = current
+                }
+                pageOffsets.append(offset)
+            }
+            page += 1
+            handle.resetMessages()
+            if TIFFReadDirectory(tiff) != 1 {
+                if let problem = handle.firstError {
+                    throw InputError(file: path, frame: page, problem: "cannot read page directory (\(problem)); the file may be truncated")
+                }
+                break
+            }
+        }
+        guard let first else { throw InputError(file: path, problem: "TIFF file has no image pages") }
+
+        // Metadata from page 0.
+        _ = TIFFSetSubDirectory(tiff, pageOffsets[0])
+        currentOffset = pageOffsets[0]
+        let description = handle.string(TIFFTAG_IMAGEDESCRIPTION)
+        let imageJ = description.flatMap(ImageJDescription.parse)
+        summary = TIFFFileSummary(path: path, pageOffsets: pageOffsets, layout: first, bigEndian: bigEndian,
+                                  bigTIFF: bigTIFF, imageJ: imageJ, pixelSizeUm: TIFFFile.pixelSize(handle: handle, imageJ: imageJ),
+                                  frameIntervalMin: imageJ?.frameIntervalMinutes)
+    }
+
+    /// Pixel size in µm from X resolution and its unit; inch-based resolutions are ignored
+    /// because 72/96/300 dpi defaults of image programs say nothing about the microscope.
+    static func pixelSize(handle: TIFFHandle, imageJ: ImageJDescription?) -> Double? {
+        guard let resolution = handle.float(TIFFTAG_XRESOLUTION), resolution > 0, resolution.isFinite else { return nil }
+        let pixelsPerUnit = Double(resolution)
+        if let micronsPerUnit = imageJ?.micronsPerUnit { return micronsPerUnit / pixelsPerUnit }
+        let unit = handle.u16(TIFFTAG_RESOLUTIONUNIT) ?? UInt16(RESUNIT_INCH)
+        if unit == UInt16(RESUNIT_CENTIMETER) { return 1e4 / pixelsPerUnit }
+        return nil
+    }
+
+    static func readLayout(_ handle: TIFFHandle, page: Int) throws -> TIFFPageLayout {
+        let tiff = handle.tiff
+        guard let width = handle.u32(TIFFTAG_IMAGEWIDTH), let height = handle.u32(TIFFTAG_IMAGELENGTH),
+              width > 0, height > 0 else {
+            throw InputError(file: handle.path, frame: page, problem: "page has no image size")
+        }
+        let bits = Int(handle.u16Defaulted(TIFFTAG_BITSPERSAMPLE))
+        let samples = Int(handle.u16Defaulted(TIFFTAG_SAMPLESPERPIXEL))
+        let formatCode = Int(handle.u16Defaulted(TIFFTAG_SAMPLEFORMAT))
+        guard let format = TIFFSampleFormat(rawValue: formatCode) else {
+            let name = formatCode == 5 || formatCode == 6 ? "complex numbers" : "SampleFormat \(formatCode)"
+            throw InputError(file: handle.path, frame: page, problem: "unsupported sample format: \(name)")
+        }
+        let photometric = handle.u16(TIFFTAG_PHOTOMETRIC).map(Int.init)
+            ?? (samples >= 3 ? Int(PHOTOMETRIC_RGB) : Int(PHOTOMETRIC_MINISBLACK))
+        let tiled = TIFFIsTiled(tiff) != 0
+        return TIFFPageLayout(
+            width: Int(width), height: Int(height), samplesPerPixel: samples, bitsPerSample: bits,
+            sampleFormat: format, photometric: photometric,
+            planarSeparate: handle.u16Defaulted(TIFFTAG_PLANARCONFIG) == UInt16(PLANARCONFIG_SEPARATE),
+            compression: Int(handle.u16Defaulted(TIFFTAG_COMPRESSION)),
+            predictor: Int(max(1, handle.u16Defaulted(TIFFTAG_PREDICTOR))),
+            tiled: tiled,
+            tileWidth: tiled ? Int(handle.u32(TIFFTAG_TILEWIDTH) ?? 0) : 0,
+            tileHeight: tiled ? Int(handle.u32(TIFFTAG_TILELENGTH) ?? 0) : 0,
+            rowsPerStrip: tiled ? 0 : Int(min(UInt32(height), handle.u32Defaulted(TIFFTAG_ROWSPERSTRIP))))
+    }
+
+    /// Makes `page` the current directory and returns its layout.
+    func select(page: Int) throws -> TIFFPageLayout {
+        precondition(page >= 0 && page < pageOffsets.count, "page out of range")
+        let offset = pageOffsets[page]
+        if currentOffset != offset {
+            handle.resetMessages()
+            currentOffset = nil
+            guard TIFFSetSubDirectory(handle.tiff, offset) == 1 else {
+                throw InputError(file: path, frame: page, problem: "cannot read page directory (\(handle.firstError ?? "libtiff failed"))")
+            }
+            currentOffset = offset
+        }
+        return try TIFFFile.readLayout(handle, page: page)
+    }
+}
+
+extension TIFFHandle {
+    func u32Defaulted(_ tag: Int32) -> UInt32 {
+        var value: UInt32 = 0
+        _ = ct_get_u32_defaulted(tiff, UInt32(tag), &value)
+        return value
+    }
+}
