@@ -140,7 +140,9 @@ CREATE TABLE cell (
     FOREIGN KEY (movie_id, frame_index) REFERENCES frame (movie_id, frame_index) ON DELETE CASCADE,
     FOREIGN KEY (movie_id, track_id) REFERENCES track (movie_id, track_id)
 ) STRICT;
-CREATE INDEX cell_by_track ON cell (movie_id, track_id, frame_index);
+-- Partial: cells are written with track_id NULL, so per-frame writes skip this index entirely;
+-- "track_id = ?" implies the condition, so lookups by track still use it.
+CREATE INDEX cell_by_track ON cell (movie_id, track_id, frame_index) WHERE track_id IS NOT NULL;
 
 -- Intensity of a cell in each channel (channel_index is 0-based into movie.channel_names_json).
 CREATE TABLE cell_channel (
