@@ -89,16 +89,22 @@ public enum MaskRLE {
         let runs = try decodeRuns(rle, boxArea: bbox.area)
         let boxWidth = bbox.width, stride = image.width
         image.withUnsafeMutableBufferPointer { px in
-            var offset = 0
+            // Walk the box row by row: (row, column) of the next pixel, filling each run's
+            // row segments with flat indices (no per-pixel division).
+            var row = 0, column = 0
             var inside = false
             for run in runs {
-                if inside {
-                    for k in offset..<(offset + run) {
-                        let (dy, dx) = k.quotientAndRemainder(dividingBy: boxWidth)
-                        px[(bbox.minY + dy) * stride + bbox.minX + dx] = label
+                var remaining = run
+                while remaining > 0 {
+                    let segment = min(remaining, boxWidth - column)
+                    if inside {
+                        let start = (bbox.minY + row) * stride + bbox.minX + column
+                        for i in start..<(start + segment) { px[i] = label }
                     }
+                    remaining -= segment
+                    column += segment
+                    if column == boxWidth { column = 0; row += 1 }
                 }
-                offset += run
                 inside.toggle()
             }
         }
