@@ -10,6 +10,7 @@
 #        uint16-like frame (`celltrack bench-segment`, hidden), and frames/s with one frame per core.
 #   synth `celltrack synth` 512x512 x 60 frames (simulation, rendering, noise, TIFF writing of the
 #        whole output layout); BENCH_BIG=1 adds a 3040x4056 x 8-frame uint16 movie.
+#   store rows/s, database size per 1,000 cells and store time per frame (scripts/bench-store.sh)
 #   link `celltrack bench-link`: frame-to-frame linking (overlaps, drift, assignment, divisions)
 #        per frame for dense synthetic colonies of 100, 1,000 and 10,000 rods, beside the cost of
 #        measuring regions (RegionMeasurer) on the same frames; best of RUNS.
@@ -25,7 +26,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/celltrack-bench}
 RUNS=${RUNS:-3}
 REFERENCE=${REFERENCE:-$(cd .. && pwd)/shared/reference}
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io segment synth link)
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io segment synth link store)
 
 want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
@@ -97,4 +98,9 @@ if want link; then
     for run in $(seq "$RUNS"); do
         "$BIN" bench-link --cells 100,1000,10000 --frames 12 | sed "s/^link:/run $run:/"
     done
+fi
+
+if want store; then
+    echo
+    bash scripts/bench-store.sh "$BIN"
 fi

@@ -7,6 +7,7 @@ struct CellTrack: ParsableCommand {
         commandName: "celltrack",
         abstract: "Segment, track and measure bacteria in time-lapse microscopy; results in SQLite.",
         version: CellTrackVersion.string,
-        subcommands: [Info.self, SynthCommand.self, Segment.self, Track.self, BenchSegment.self, BenchLink.self]
+        subcommands: [Info.self, SynthCommand.self, Segment.self, Track.self, Export.self,
+                      BenchSegment.self, BenchLink.self, BenchStore.self]
     )
 }
