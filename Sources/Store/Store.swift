@@ -34,7 +34,7 @@ public final class Store {
     /// The verbatim text of `schema.sql` that creates a new database.
     public static var schemaSQL: String { EmbeddedSchema.sql }
 
-    public struct Options: Equatable, Sendable {
+    public struct Options: Codable, Equatable, Sendable {
         /// How long a write waits for another writer's lock before failing with `.busy`.
         public var busyTimeoutMilliseconds: Int32
         /// Open an existing database for reading only (export): never creates a file or the
@@ -309,8 +309,11 @@ public final class Store {
     }
 
     /// Writes several frames with their cells in one transaction (fewer commits when frames are
-    /// small). All or none of them are committed.
-    public func writeFrames(_ frames: [(frame: FrameRecord, cells: [CellRecord])], movieID: Int64) throws {
+    /// small). All or none of them are committed. `insideTransaction`, when given, is called with
+    /// each frame index after that frame's rows are inserted and before the commit (progress
+    /// reporting; the crash tests kill the process there); an error it throws rolls back.
+    public func writeFrames(_ frames: [(frame: FrameRecord, cells: [CellRecord])], movieID: Int64,
+                            insideTransaction: ((Int) throws -> Void)? = nil) throws {
         guard !frames.isEmpty else { return }
         let first = frames[0].frame.frameIndex
         try transaction(frames.count == 1 ? "writing frame \(first) of movie \(movieID)"
@@ -346,6 +349,7 @@ public final class Store {
                         try insertChannel.run()
                     }
                 }
+                try insideTransaction?(frame.frameIndex)
             }
         }
     }

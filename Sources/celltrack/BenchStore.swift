@@ -31,6 +31,9 @@ struct BenchStore: ParsableCommand {
     @Option(help: "Pause after each committed frame, in ms (to let tests interrupt the run).")
     var pauseMs: Int = 0
 
+    @Option(help: "Crash test: SIGKILL this process inside frame N's transaction, after its rows are inserted and before the commit.")
+    var crashInsideFrame: Int?
+
     @Option(help: "Also insert this many narrow rows (integer, double) into a scratch database to calibrate bind/step/reset.")
     var calibrateRows: Int = 0
 
@@ -61,7 +64,13 @@ struct BenchStore: ParsableCommand {
         for entry in synthetic.frames where entry.frame.frameIndex >= start {
             let began = clock.now
             let cpuBegan = threadCPUSeconds()
-            try store.writeFrame(entry.frame, cells: entry.cells, movieID: movie.movieID)
+            try store.writeFrames([entry], movieID: movie.movieID) { frameIndex in
+                if frameIndex == crashInsideFrame {
+                    print("store: crashing inside frame \(frameIndex)")
+                    fflush(stdout)
+                    kill(getpid(), SIGKILL)
+                }
+            }
             cpuSeconds += threadCPUSeconds() - cpuBegan
             frameTime += clock.now - began
             cells += entry.cells.count

@@ -107,38 +107,40 @@ final class StoreCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".partial"))
     }
 
-    /// The kill test: the store's writer is killed with SIGKILL at several points (between frames
-    /// and inside a frame's transaction), resumed each time, and the final database equals an
+    /// The kill test: the store's writer is killed with SIGKILL four times — twice by this test
+    /// between frames, twice by itself inside a frame's transaction (after the frame's rows are
+    /// inserted, before the commit) — and resumed each time; the final database equals an
     /// uninterrupted one (all tables; run timestamps excepted).
     func testKilledWriterResumesToTheSameDatabase() throws {
         let whole = try makeDatabase("whole.db")
         let killed = path("killed.db")
         var kills = 0
-        // Kill after the n-th committed frame (plus a little), then right after start-up (often mid-transaction).
-        for (afterFrame, extraMicroseconds, pause) in [(2, 0, "30"), (9, 5_000, "30"), (-1, 3_000, "0"), (15, 0, "30")] {
+        // (kill after this committed frame, crash inside this frame's transaction, expected first frame)
+        let plan: [(Int?, Int?, Int)] = [(2, nil, 0), (nil, 6, 3), (12, nil, 6), (nil, 18, 13)]
+        for (afterFrame, crashFrame, expectedStart) in plan {
             let process = Process()
             process.executableURL = CLI.binary
-            process.arguments = ["bench-store", "--db", killed, "--pause-ms", pause] + Self.benchArguments
+            var arguments = ["bench-store", "--db", killed, "--pause-ms", "30"] + Self.benchArguments
+            if let crashFrame { arguments += ["--crash-inside-frame", String(crashFrame)] }
+            process.arguments = arguments
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = Pipe()
             try process.run()
-            let marker = afterFrame >= 0 ? "committed frame \(afterFrame)\n" : "starting at frame"
+            let marker = afterFrame.map { "committed frame \($0)\n" } ?? "crashing inside frame"
             var seen = ""
             while !seen.contains(marker) {
                 let data = pipe.fileHandleForReading.availableData
-                if data.isEmpty { break }   // the writer finished before reaching the marker
+                if data.isEmpty { break }   // the writer ended before reaching the marker
                 seen += String(decoding: data, as: UTF8.self)
             }
-            if extraMicroseconds > 0 { usleep(useconds_t(extraMicroseconds)) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                kills += 1
-            }
+            if afterFrame != nil, process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
-            if kills > 1 { XCTAssertTrue(seen.contains("resumed"), seen) }
+            if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL { kills += 1 }
+            XCTAssertTrue(seen.contains("starting at frame \(expectedStart) of"), seen)
+            if let crashFrame { XCTAssertFalse(seen.contains("committed frame \(crashFrame)\n"), seen) }
         }
-        XCTAssertGreaterThanOrEqual(kills, 3, "the writer was not interrupted")
+        XCTAssertEqual(kills, 4, "the writer was not interrupted as planned")
         let final = try CLI.run(["bench-store", "--db", killed] + Self.benchArguments)
         XCTAssertEqual(final.status, 0, final.stderr)
         XCTAssertTrue(final.stdout.contains("resumed"), final.stdout)

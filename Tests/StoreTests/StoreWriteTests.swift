@@ -169,6 +169,15 @@ final class StoreWriteTests: StoreTestCase {
             XCTAssertTrue("\(error)".contains("writing frames 2…1"), "\(error)")
         }
         XCTAssertEqual(try store.progress(movieID: movie.movieID).committedFrameCount, 2)
+        // An error thrown by the in-transaction callback rolls the batch back too.
+        struct Stop: Error {}
+        var seen: [Int] = []
+        XCTAssertThrowsError(try store.writeFrames(Array(synthetic.frames[2..<4]), movieID: movie.movieID) { index in
+            seen.append(index)
+            if index == 3 { throw Stop() }
+        })
+        XCTAssertEqual(seen, [2, 3])
+        XCTAssertEqual(try store.progress(movieID: movie.movieID).committedFrameCount, 2)
         try store.writeFrames(Array(synthetic.frames[2..<4]), movieID: movie.movieID)
         XCTAssertEqual(try store.progress(movieID: movie.movieID).lastCommittedFrameIndex, 3)
     }
