@@ -667,6 +667,23 @@ public final class Store {
         return tracks
     }
 
+    /// For each track of the movie, the frames in which it has a cell (ascending), by track id.
+    /// A track with a closed gap misses frames between its first and last.
+    public func trackFrames(movieID: Int64) throws -> [(trackID: Int, frames: [Int])] {
+        let stmt = try connection.prepare("""
+            SELECT track_id, frame_index FROM cell
+            WHERE movie_id = ?1 AND track_id IS NOT NULL ORDER BY track_id, frame_index
+            """)
+        stmt.bind(1, movieID)
+        var result: [(trackID: Int, frames: [Int])] = []
+        while try stmt.step() {
+            let track = stmt.int(0), frame = stmt.int(1)
+            if result.last?.trackID == track { result[result.count - 1].frames.append(frame) }
+            else { result.append((track, [frame])) }
+        }
+        return result
+    }
+
     /// The movie's divisions, by mother track id.
     public func divisions(movieID: Int64) throws -> [DivisionRecord] {
         let stmt = try connection.prepare("""

@@ -9,7 +9,7 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export results from a celltrack database.",
-        subcommands: [ExportCSV.self]
+        subcommands: [ExportCSV.self, ExportCTC.self]
     )
 }
 
