@@ -10,6 +10,10 @@
 #        uint16-like frame (`celltrack bench-segment`, hidden), and frames/s with one frame per core.
 #   synth `celltrack synth` 512x512 x 60 frames (simulation, rendering, noise, TIFF writing of the
 #        whole output layout); BENCH_BIG=1 adds a 3040x4056 x 8-frame uint16 movie.
+#   store rows/s, database size per 1,000 cells and store time per frame (scripts/bench-store.sh)
+#   link `celltrack bench-link`: frame-to-frame linking (overlaps, drift, assignment, divisions)
+#        per frame for dense synthetic colonies of 100, 1,000 and 10,000 rods, beside the cost of
+#        measuring regions (RegionMeasurer) on the same frames; best of RUNS.
 # Environment: BENCH_DIR (default /tmp/celltrack-bench) holds the generated stacks;
 #              RUNS (default 3): best of RUNS for our reader.
 # Needs the reference Python (../shared/reference/setup.sh) to generate stacks and run the floor.
@@ -22,7 +26,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/celltrack-bench}
 RUNS=${RUNS:-3}
 REFERENCE=${REFERENCE:-$(cd .. && pwd)/shared/reference}
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io segment synth)
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(io segment synth link store)
 
 want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
@@ -86,4 +90,17 @@ if want segment; then
     "$BIN" bench-segment --repeats "$RUNS"
     echo "== segment: same frame, --markers peak (the tutorial's markers)"
     "$BIN" bench-segment --repeats 1 --markers peak | sed -n '/total/p'
+fi
+
+if want link; then
+    echo
+    echo "== link: ms per frame (12-frame movies; frame 0 not counted for linking); best of $RUNS runs"
+    for run in $(seq "$RUNS"); do
+        "$BIN" bench-link --cells 100,1000,10000 --frames 12 | sed "s/^link:/run $run:/"
+    done
+fi
+
+if want store; then
+    echo
+    bash scripts/bench-store.sh "$BIN"
 fi

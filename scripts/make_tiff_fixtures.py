@@ -161,11 +161,35 @@ def main():
     record("imagej_hyperstack.tif", [grey_of(hyper[t, 0]) for t in range(3)], sampleType="uint16",
            channels=2, pixelSizeUm=0.1, frameIntervalMin=2.0,
            channel1=[[float(v) for v in hyper[t, 1].ravel()] for t in range(3)])
+    # OME-TIFF, channel-fastest (TCYX -> DimensionOrder XYZCT) and time-fastest (CTYX -> XYZTC).
+    ome = values("uint16", (3, 2, H, W))
+    write("ome_tcyx.ome.tif", ome, ome=True,
+          metadata={"axes": "TCYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "TimeIncrement": 30.0, "TimeIncrementUnit": "s"})
+    record("ome_tcyx.ome.tif", [grey_of(ome[t, 0]) for t in range(3)], sampleType="uint16", channels=2,
+           pixelSizeUm=0.2, frameIntervalMin=0.5, channel1=[[float(v) for v in ome[t, 1].ravel()] for t in range(3)])
+    write("ome_ctyx.ome.tif", np.ascontiguousarray(np.moveaxis(ome, 1, 0)), ome=True,
+          metadata={"axes": "CTYX", "PhysicalSizeX": 200.0, "PhysicalSizeXUnit": "nm"})
+    record("ome_ctyx.ome.tif", [grey_of(ome[t, 0]) for t in range(3)], sampleType="uint16", channels=2,
+           pixelSizeUm=0.2, channel1=[[float(v) for v in ome[t, 1].ravel()] for t in range(3)])
+
     # Plain multi-page stack with resolution in pixels per cm (0.25 um pixels).
     plain = values("uint16", (4, H, W))
     write_stack("stack_resolution_cm.tif", plain, compression="deflate", resolution=(40000.0, 40000.0),
                 resolutionunit="CENTIMETER")
     record("stack_resolution_cm.tif", [grey_of(p) for p in plain], sampleType="uint16", pixelSizeUm=0.25)
+
+    # ImageJ's large-stack format: one page directory, images=3, images back to back after it.
+    contiguous = values("uint16", (3, H, W))
+    for order, name in [("<", "imagej_contiguous_le.tif"), (">", "imagej_contiguous_be.tif")]:
+        path = write(name, contiguous[0], byteorder=order, metadata=None,
+                     description="ImageJ=1.11a\nimages=3\nframes=3\nloop=false\n")
+        with open(path, "ab") as f:
+            f.write(contiguous[1:].astype(contiguous.dtype.newbyteorder(order)).tobytes())
+        record(name, [grey_of(p) for p in contiguous], sampleType="uint16", bigEndian=order == ">")
+    path = write("bad_imagej_contiguous_truncated.tif", contiguous[0], metadata=None,
+                 description="ImageJ=1.11a\nimages=3\nframes=3\nloop=false\n")
+    with open(path, "ab") as f:
+        f.write(contiguous[1].tobytes())  # one image missing
 
     # A folder of per-frame files: natural order t1 < t2 < t10; other files skipped.
     series = os.path.join(OUT, "series")

@@ -5,7 +5,8 @@ import CellTrackCore
 ///
 /// INPUT may be a multi-page TIFF, a folder of per-frame `.tif`/`.tiff` files (natural order),
 /// a glob pattern, or several of these (concatenated in the order given). ImageJ hyperstacks
-/// are split by their `channels=`/`slices=`/`frames=`; `channel` picks one channel (0-based).
+/// are split by their `channels=`/`slices=`/`frames=`, single-file OME-TIFFs by SizeC/SizeT and
+/// DimensionOrder; `channel` picks one channel (0-based).
 /// For RGB(A) pages the default is grey (scikit-image `rgb2gray` weights, in the file's units);
 /// `channel` 0/1/2 picks red/green/blue instead. Palette pages are converted through their
 /// colour map (entries scaled to 0–255, so an ImageJ grey LUT gives back the stored indices).
@@ -40,9 +41,14 @@ public final class MovieReader {
     /// Layout of the first page (for `celltrack info`).
     public var layout: TIFFPageLayout { files[0].layout }
 
-    /// For each frame: file index and first page (channel 0) of the frame.
-    private let frameStarts: [(file: Int, page: Int)]
-    /// Pages between consecutive channels of one frame, per file (1 for ImageJ's CZT order).
+    /// Where a frame starts: its file, the page of channel 0, and the page step between channels.
+    private struct FrameStart {
+        var file: Int
+        var page: Int
+        var channelStride: Int
+    }
+    private let frameStarts: [FrameStart]
+    /// True when channels are separate pages (ImageJ/OME hyperstacks), false when they are samples.
     private let channelsAreHyperstack: Bool
     private var openFile: (index: Int, file: TIFFFile)?
     private let decoder = PageDecoder()
@@ -62,21 +68,21 @@ public final class MovieReader {
         }
         let first = summaries[0]
         if let reason = first.layout.unsupportedReason { throw InputError(file: first.path, frame: 0, problem: reason) }
-        let channels = first.imageJ.map { $0.channels } ?? 1
+        let channels = first.hyperstack.channels
 
-        var starts: [(file: Int, page: Int)] = []
+        var starts: [FrameStart] = []
         for (fileIndex, summary) in summaries.enumerated() {
             if summary.layout.width != first.layout.width || summary.layout.height != first.layout.height {
                 throw InputError(file: summary.path, frame: starts.count,
                                  problem: "frame is \(summary.layout.width)x\(summary.layout.height) but \(first.path) is \(first.layout.width)x\(first.layout.height); all frames of a movie must have one size")
             }
-            let fileChannels = summary.imageJ.map { $0.channels } ?? 1
-            if fileChannels != channels {
-                throw InputError(file: summary.path, problem: "has \(fileChannels) channel(s) but \(first.path) has \(channels)")
+            let hyperstack = summary.hyperstack
+            if hyperstack.channels != channels {
+                throw InputError(file: summary.path, problem: "has \(hyperstack.channels) channel(s) but \(first.path) has \(channels)")
             }
-            let pagesPerFrame = try MovieReader.pagesPerFrame(summary)
-            for frameInFile in 0..<(summary.pageCount / pagesPerFrame) {
-                starts.append((fileIndex, frameInFile * pagesPerFrame))
+            for frameInFile in 0..<hyperstack.frames {
+                starts.append(FrameStart(file: fileIndex, page: frameInFile * hyperstack.frameStride,
+                                         channelStride: hyperstack.channelStride))
             }
         }
         guard !starts.isEmpty else { throw InputError(file: first.path, problem: "no frames") }
@@ -97,26 +103,9 @@ public final class MovieReader {
         self.defaultChannel = channel ?? (channels > 1 ? 0 : nil)
         let selected = self.defaultChannel ?? 0
         self.sources = starts.map { start in
-            FrameSource(path: summaries[start.file].path, page: start.page + (channels > 1 ? selected : 0))
+            FrameSource(path: summaries[start.file].path, page: start.page + (channels > 1 ? selected * start.channelStride : 0))
         }
         if let keptOpen { openFile = (0, keptOpen) }
-    }
-
-    /// Pages per time point: ImageJ channels × slices, when they divide the page count.
-    static func pagesPerFrame(_ summary: TIFFFileSummary) throws -> Int {
-        guard let imageJ = summary.imageJ else { return 1 }
-        if summary.pageCount == 1 && imageJ.images > 1 {
-            throw InputError(file: summary.path, problem: "ImageJ stack of \(imageJ.images) images stores only its first page directory (ImageJ's >4 GB format); save it as BigTIFF or as one file per frame")
-        }
-        if imageJ.slices > 1 && imageJ.frames > 1 {
-            throw InputError(file: summary.path, problem: "z-stack time series (slices=\(imageJ.slices), frames=\(imageJ.frames)) is not supported; project or pick one z plane first")
-        }
-        // A plain stack (frames=1, slices=N) is a time series saved without hyperstack labels.
-        let perFrame = imageJ.channels
-        if summary.pageCount % perFrame != 0 {
-            throw InputError(file: summary.path, problem: "\(summary.pageCount) pages do not divide into \(perFrame) channels")
-        }
-        return perFrame
     }
 
     /// Time of frame `index` in minutes from the first frame, when the interval is known.
@@ -138,7 +127,7 @@ public final class MovieReader {
         if let chosen, chosen < 0 || chosen >= channelCount {
             throw InputError(file: files[start.file].path, frame: index, problem: "channel \(chosen) does not exist (channels: 0-\(channelCount - 1))")
         }
-        let page = start.page + (channelsAreHyperstack ? (chosen ?? 0) : 0)
+        let page = start.page + (channelsAreHyperstack ? (chosen ?? 0) * start.channelStride : 0)
         let sample = channelsAreHyperstack ? nil : chosen
         let file: TIFFFile
         if let open = openFile, open.index == start.file {

@@ -1,5 +1,10 @@
 import CLibTIFF
 import CellTrackCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Decodes the current page of a `TIFFFile` into a reusable buffer of samples, then converts it.
 ///
@@ -8,7 +13,7 @@ import CellTrackCore
 /// `decode`, the buffer holds either `height*width*spp` interleaved samples (chunky) or `spp`
 /// planes of `height*width` samples (planar), without row padding.
 final class PageDecoder {
-    private var buffer: UnsafeMutableRawPointer
+    private(set) var buffer: UnsafeMutableRawPointer
     private var capacity: Int
     private var tileBuffer: UnsafeMutableRawPointer
     private var tileCapacity: Int
@@ -25,7 +30,7 @@ final class PageDecoder {
         tileBuffer.deallocate()
     }
 
-    private func reserve(_ bytes: Int) {
+    func reserve(_ bytes: Int) {
         if bytes > capacity {
             buffer.deallocate()
             buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16)
@@ -47,6 +52,9 @@ final class PageDecoder {
     /// Decodes the page selected in `file` (layout `layout`). Returns the sample buffer.
     func decode(file: TIFFFile, layout: TIFFPageLayout, page: Int) throws -> UnsafeRawPointer {
         if let reason = layout.unsupportedReason { throw InputError(file: file.path, frame: page, problem: reason) }
+        if let contiguous = file.summary.contiguousImages {
+            return try readContiguous(file: file, contiguous: contiguous, layout: layout, page: page)
+        }
         let tiff = file.handle.tiff
         let width = layout.width, height = layout.height, bits = layout.bitsPerSample
         let planes = layout.planarSeparate ? layout.samplesPerPixel : 1
@@ -132,6 +140,42 @@ final class PageDecoder {
             }
         }
         return UnsafeRawPointer(expanded)
+    }
+}
+
+extension PageDecoder {
+    /// Reads image `page` of an ImageJ contiguous stack with pread and puts it in native byte order.
+    func readContiguous(file: TIFFFile, contiguous: ContiguousImages, layout: TIFFPageLayout, page: Int) throws -> UnsafeRawPointer {
+        let bytes = contiguous.imageBytes
+        reserve(bytes)
+        let descriptor = TIFFFileno(file.handle.tiff)
+        var done = 0
+        while done < bytes {
+            let offset = off_t(contiguous.firstOffset) + off_t(page) * off_t(bytes) + off_t(done)
+            let got = pread(descriptor, buffer + done, bytes - done, offset)
+            if got <= 0 {
+                throw InputError(file: file.path, frame: page, problem: "cannot read image data (\(got < 0 ? String(cString: strerror(errno)) : "end of file")); the file may be truncated")
+            }
+            done += got
+        }
+        let sampleBytes = layout.bitsPerSample / 8
+        let fileIsBigEndian = file.summary.bigEndian
+        if sampleBytes > 1 && fileIsBigEndian != (1.bigEndian == 1) {
+            let raw = buffer.bindMemory(to: UInt8.self, capacity: bytes)
+            var start = 0
+            while start < bytes {
+                var low = start, high = start + sampleBytes - 1
+                while low < high {
+                    let swap = raw[low]
+                    raw[low] = raw[high]
+                    raw[high] = swap
+                    low += 1
+                    high -= 1
+                }
+                start += sampleBytes
+            }
+        }
+        return UnsafeRawPointer(buffer)
     }
 }
 

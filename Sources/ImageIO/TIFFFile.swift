@@ -1,5 +1,10 @@
 import CLibTIFF
 import CellTrackCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Storage layout of one TIFF page, as `celltrack info` reports it.
 public struct TIFFPageLayout: Sendable, Equatable, Codable {
@@ -106,7 +111,7 @@ public struct ImageJDescription: Sendable, Equatable, Codable {
     var micronsPerUnit: Double? {
         guard let unit = unit?.lowercased() else { return nil }
         switch unit {
-        case "micron", "microns", "um", "µm", "\u{00B5}m", "\u{03BC}m", "\\u00b5m": return 1
+        case "micron", "microns", "um", "\u{00B5}m", "\u{03BC}m", "\\u00b5m": return 1
         case "nm", "nanometer", "nanometers": return 0.001
         case "mm": return 1000
         case "cm": return 10000
@@ -147,9 +152,23 @@ public struct TIFFFileSummary: Sendable, Equatable {
     public var bigEndian: Bool
     public var bigTIFF: Bool
     public var imageJ: ImageJDescription?
+    public var ome: OMEDescription?
+    /// How pages map to frames and channels.
+    public var hyperstack: HyperstackLayout
     public var pixelSizeUm: Double?
     public var frameIntervalMin: Double?
-    public var pageCount: Int { pageOffsets.count }
+    /// Set for ImageJ's large-stack format: one page directory, all images stored back to back.
+    public var contiguousImages: ContiguousImages?
+    /// Images in the file: page directories, or the ImageJ image count of a contiguous stack.
+    public var pageCount: Int { contiguousImages?.count ?? pageOffsets.count }
+}
+
+/// ImageJ writes stacks above 4 GB as a classic TIFF with only the first page directory and
+/// `images=N` in its description; the N uncompressed images follow each other in the file.
+public struct ContiguousImages: Sendable, Equatable, Codable {
+    public var firstOffset: UInt64
+    public var imageBytes: Int
+    public var count: Int
 }
 
 /// An open TIFF file with its scan summary. One thread at a time.
@@ -161,7 +180,7 @@ final class TIFFFile {
 
     var pageOffsets: [UInt64] { summary.pageOffsets }
     var layout: TIFFPageLayout { summary.layout }
-    var pageCount: Int { summary.pageOffsets.count }
+    var pageCount: Int { summary.pageCount }
 
     /// "m": no memory mapping. libtiff then read()s uncompressed strips straight into our
     /// buffer instead of copying from a mapping page fault by page fault (measured faster).
@@ -219,9 +238,49 @@ final class TIFFFile {
         currentOffset = pageOffsets[0]
         let description = handle.string(TIFFTAG_IMAGEDESCRIPTION)
         let imageJ = description.flatMap(ImageJDescription.parse)
+        let ome = imageJ == nil ? description.flatMap(OMEDescription.parse) : nil
+        var contiguous: ContiguousImages?
+        if let imageJ, pageOffsets.count == 1, imageJ.images > 1 {
+            contiguous = try TIFFFile.contiguousImages(handle, layout: first, images: imageJ.images)
+        }
+        let hyperstack = try HyperstackLayout.derive(path: path, pageCount: contiguous?.count ?? pageOffsets.count,
+                                                     samplesPerPixel: first.samplesPerPixel, imageJ: imageJ, ome: ome)
         summary = TIFFFileSummary(path: path, pageOffsets: pageOffsets, layout: first, bigEndian: bigEndian,
-                                  bigTIFF: bigTIFF, imageJ: imageJ, pixelSizeUm: TIFFFile.pixelSize(handle: handle, imageJ: imageJ),
-                                  frameIntervalMin: imageJ?.frameIntervalMinutes)
+                                  bigTIFF: bigTIFF, imageJ: imageJ, ome: ome, hyperstack: hyperstack,
+                                  pixelSizeUm: ome?.physicalSizeXUm ?? TIFFFile.pixelSize(handle: handle, imageJ: imageJ),
+                                  frameIntervalMin: imageJ?.frameIntervalMinutes ?? ome?.timeIncrementMin,
+                                  contiguousImages: contiguous)
+    }
+
+    /// Checks that page 0 can start an ImageJ contiguous stack: uncompressed, strips stored back
+    /// to back, and the file long enough for `images` images.
+    static func contiguousImages(_ handle: TIFFHandle, layout: TIFFPageLayout, images: Int) throws -> ContiguousImages {
+        let tiff = handle.tiff
+        guard layout.compression == Int(COMPRESSION_NONE), !layout.tiled, layout.bitsPerSample >= 8 else {
+            throw InputError(file: handle.path, problem: "ImageJ stack of \(images) images has only one page directory, which needs uncompressed strips (found \(layout.compressionName)\(layout.tiled ? ", tiles" : ""))")
+        }
+        let strips = Int(TIFFNumberOfStrips(tiff))
+        let first = TIFFGetStrileOffset(tiff, 0)
+        var end = first
+        for strip in 0..<strips {
+            guard TIFFGetStrileOffset(tiff, UInt32(strip)) == end else {
+                throw InputError(file: handle.path, problem: "ImageJ stack of \(images) images has only one page directory but its strips are not stored back to back")
+            }
+            end += TIFFGetStrileByteCount(tiff, UInt32(strip))
+        }
+        let imageBytes = Int(end - first)
+        let expected = layout.width * layout.height * layout.samplesPerPixel * layout.bitsPerSample / 8
+        guard imageBytes == expected else {
+            throw InputError(file: handle.path, frame: 0, problem: "page holds \(imageBytes) bytes, expected \(expected)")
+        }
+        var info = stat()
+        let fileSize = fstat(TIFFFileno(tiff), &info) == 0 ? UInt64(info.st_size) : 0
+        let available = fileSize > first ? Int((fileSize - first) / UInt64(imageBytes)) : 0
+        guard available >= images else {
+            throw InputError(file: handle.path, frame: available,
+                             problem: "ImageJ stack declares \(images) images but the file holds only \(available); the file may be truncated")
+        }
+        return ContiguousImages(firstOffset: first, imageBytes: imageBytes, count: images)
     }
 
     /// Pixel size in µm from X resolution and its unit; inch-based resolutions are ignored
@@ -251,6 +310,11 @@ final class TIFFFile {
         let photometric = handle.u16(TIFFTAG_PHOTOMETRIC).map(Int.init)
             ?? (samples >= 3 ? Int(PHOTOMETRIC_RGB) : Int(PHOTOMETRIC_MINISBLACK))
         let tiled = TIFFIsTiled(tiff) != 0
+        // A corrupt header can claim any size; refuse pages no microscope writes (> 4 GiB decoded).
+        let pageBytes = Int(width) * Int(height) * max(1, samples) * max(1, bits) / 8
+        if pageBytes > 1 << 32 {
+            throw InputError(file: handle.path, frame: page, problem: "page claims \(width)x\(height) pixels (\(pageBytes >> 20) MiB), larger than any supported frame; the file may be corrupt")
+        }
         return TIFFPageLayout(
             width: Int(width), height: Int(height), samplesPerPixel: samples, bitsPerSample: bits,
             sampleFormat: format, photometric: photometric,
@@ -265,8 +329,9 @@ final class TIFFFile {
 
     /// Makes `page` the current directory and returns its layout.
     func select(page: Int) throws -> TIFFPageLayout {
-        precondition(page >= 0 && page < pageOffsets.count, "page out of range")
-        let offset = pageOffsets[page]
+        precondition(page >= 0 && page < pageCount, "page out of range")
+        // Images of a contiguous stack all share directory 0.
+        let offset = summary.contiguousImages == nil ? pageOffsets[page] : pageOffsets[0]
         if currentOffset != offset {
             handle.resetMessages()
             currentOffset = nil

@@ -49,11 +49,6 @@ final class TIFFHandle {
         TIFFHandle.firstError(messages) ?? TIFFHandle.firstError(ct_thread_messages())
     }
 
-    var lastWarning: String? {
-        guard messages.pointee.warning_count > 0 else { return nil }
-        return withUnsafeBytes(of: &messages.pointee.last_warning) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-    }
-
     private static func firstError(_ record: UnsafeMutablePointer<ct_messages>) -> String? {
         guard record.pointee.error_count > 0 else { return nil }
         return withUnsafeBytes(of: &record.pointee.first_error) {

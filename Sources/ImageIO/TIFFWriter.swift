@@ -250,7 +250,6 @@ public final class TIFFStackWriter<P: TIFFPixel> {
             let predictor = P.tiffSampleFormat == .ieeeFloat ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL
             set16(TIFFTAG_PREDICTOR, UInt16(predictor))
         }
-        if pageCount > 0 { ct_set_subfiletype(tiff, 0) }
         // Strips of about 256 KB: large enough for good compression and fast reads.
         let rowsPerStrip = max(1, min(height, (256 * 1024) / max(1, rowBytes)))
         set32(TIFFTAG_ROWSPERSTRIP, UInt32(rowsPerStrip))

@@ -95,8 +95,8 @@ public struct SynthParameters: Codable, Equatable, Sendable {
     /// correlation length in µm (default 1).
     public var backgroundTexture: Double = 0.02
     public var backgroundTextureScale: Double = 1
-    /// Background grey level in output counts; nil = 15 % of the 16-bit range or 43 % of the
-    /// 8-bit range.
+    /// Background grey level in output counts; nil = for dark cells 15 % of the 16-bit range or
+    /// 43 % of the 8-bit range, for bright cells 4 % or 10 % (so cells do not saturate).
     public var background: Double? = nil
     /// Noise scale: 0 = the noise-free expected image, 1 = realistic (default 1).
     public var noise: Double = 1
@@ -119,7 +119,10 @@ public struct SynthParameters: Codable, Equatable, Sendable {
     /// Background level in output counts (explicit or the bit-depth default).
     public var backgroundLevel: Double {
         if let background { return background }
-        return bitDepth == 8 ? 0.43 * 255 : 0.15 * 65535
+        switch polarity {
+        case .dark: return bitDepth == 8 ? 0.43 * 255 : 0.15 * 65535
+        case .bright: return bitDepth == 8 ? 0.10 * 255 : 0.04 * 65535
+        }
     }
 
     /// Largest value of the output sample type.

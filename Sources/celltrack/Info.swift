@@ -19,7 +19,7 @@ struct Info: ParsableCommand {
     @Flag(help: "Print one JSON array (one object per input).")
     var json = false
 
-    @Option(help: "Channel to read (0-based) for multi-channel inputs; used with --read-all.")
+    @Option(help: "Channel (0-based) of multi-channel inputs; an error when it does not exist.")
     var channel: Int?
 
     /// Benchmark aid (hidden): decode every frame and report the read throughput.
@@ -106,6 +106,7 @@ struct InputDescription: Encodable {
     var pixelSizeUm: Double?
     var frameIntervalMin: Double?
     var imageJ: Bool
+    var ome: Bool
     var readThroughput: ReadThroughput?
 
     init(input: String, movie: MovieReader) {
@@ -132,12 +133,13 @@ struct InputDescription: Encodable {
         pixelSizeUm = movie.pixelSizeUm
         frameIntervalMin = movie.frameIntervalMin
         imageJ = first.imageJ != nil
+        ome = first.ome != nil
     }
 
     private enum CodingKeys: String, CodingKey {
         case input, files, firstFile, frames, width, height, samplesPerPixel, bitsPerSample, sampleFormat,
              photometric, planarConfiguration, compression, predictor, tiling, byteOrder, bigTIFF, channels,
-             pagesPerFile, pixelSizeUm, frameIntervalMin, imageJ, readThroughput
+             pagesPerFile, pixelSizeUm, frameIntervalMin, imageJ, ome, readThroughput
     }
 
     /// Unknown values are written as `null` so every object has the same keys.
@@ -164,6 +166,7 @@ struct InputDescription: Encodable {
         try c.encode(pixelSizeUm, forKey: .pixelSizeUm)
         try c.encode(frameIntervalMin, forKey: .frameIntervalMin)
         try c.encode(imageJ, forKey: .imageJ)
+        try c.encode(ome, forKey: .ome)
         if let readThroughput { try c.encode(readThroughput, forKey: .readThroughput) }
     }
 
@@ -182,7 +185,7 @@ struct InputDescription: Encodable {
             "  compression:    \(compression)\(predictor > 1 ? " + predictor \(predictor)" : "")",
             "  layout:         \(tiling)",
             "  byte order:     \(byteOrder)\(bigTIFF ? ", BigTIFF" : "")",
-            "  channels:       \(channels)",
+            "  channels:       \(channels)\(imageJ ? " (ImageJ)" : ome ? " (OME)" : "")",
             "  pixel size:     \(number(pixelSizeUm, "µm"))",
             "  frame interval: \(number(frameIntervalMin, "min"))",
         ]

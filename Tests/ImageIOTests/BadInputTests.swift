@@ -28,6 +28,13 @@ final class BadInputTests: XCTestCase {
         assertInputError("bad_truncated_header.tif") { try readAll(Fixtures.path("bad_truncated_header.tif")) }
     }
 
+    func testImageJContiguousStackMissingImages() {
+        let error = assertInputError("bad_imagej_contiguous_truncated.tif") {
+            try readAll(Fixtures.path("bad_imagej_contiguous_truncated.tif"))
+        }
+        XCTAssertTrue(error?.problem.contains("declares 3 images") ?? false, "\(String(describing: error))")
+    }
+
     func testUnsupportedSampleFormats() {
         for name in ["bad_complex64.tif", "bad_float16.tif"] {
             let error = assertInputError(name) { try readAll(Fixtures.path(name)) }
@@ -45,7 +52,7 @@ final class BadInputTests: XCTestCase {
         assertInputError("no_such_file.tif") { try readAll(Fixtures.path("no_such_file.tif")) }
         let folder = try makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("x".utf8)))
         let error = assertInputError(folder) { try readAll(folder) }
         XCTAssertTrue(error?.problem.contains("no .tif") ?? false)
     }

@@ -60,6 +60,20 @@ final class ReaderFixtureTests: XCTestCase {
         assertInputError("imagej_hyperstack.tif") { _ = try perCall.readFrame(0, channel: 5) }
     }
 
+    /// ImageJ (CZT order) and OME (channel-fastest and time-fastest) multi-channel files.
+    func testSecondChannelOfEveryHyperstack() throws {
+        let names = Fixtures.expected.keys.filter { Fixtures.expected[$0]?["channel1"] != nil }.sorted()
+        XCTAssertEqual(names, ["imagej_hyperstack.tif", "ome_ctyx.ome.tif", "ome_tcyx.ome.tif"])
+        for name in names {
+            let expected = Fixtures.frames(Fixtures.expected[name]!["channel1"])
+            let movie = try MovieReader(inputs: [Fixtures.path(name)], channel: 1)
+            XCTAssertEqual(movie.frameCount, expected.count, name)
+            for t in 0..<expected.count {
+                assertClose(try movie.readFrame(t).image.pixels, expected[t], "\(name) channel 1 frame \(t)")
+            }
+        }
+    }
+
     func testRGBChannelPicksOneComponent() throws {
         let red = Fixtures.doubles(Fixtures.expected["rgb_chunky.tif"]!["red"])
         let movie = try MovieReader(inputs: [Fixtures.path("rgb_chunky.tif")], channel: 0)

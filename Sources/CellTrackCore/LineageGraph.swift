@@ -1,0 +1,175 @@
+/// One observed cell: a labelled region in one frame, reduced to what linking and lineage need.
+///
+/// Nodes are small (about 64 bytes), so a whole movie's graph (500 frames × 1,000 cells) fits in
+/// memory while the label images themselves are streamed.
+public struct LineageNode: Sendable, Equatable, Codable {
+    /// Frame index (0-based, as given to the tracker).
+    public var frame: Int
+    /// Label value of the region in that frame's label image (no identity across frames).
+    public var label: UInt32
+    public var centroidX: Double
+    public var centroidY: Double
+    /// Area in pixels.
+    public var area: Int
+    /// Tip-to-tip length in pixels (`Region.length`).
+    public var length: Double
+    /// True when the region's bounding box touches the image border.
+    public var touchesBorder: Bool
+    /// True when glitch repair detached this node: a piece of a cell that segmentation split in
+    /// one frame only. It has no parent and no children.
+    public var isFragment: Bool
+
+    public init(frame: Int, label: UInt32, centroidX: Double, centroidY: Double, area: Int,
+                length: Double, touchesBorder: Bool, isFragment: Bool = false) {
+        self.frame = frame
+        self.label = label
+        self.centroidX = centroidX
+        self.centroidY = centroidY
+        self.area = area
+        self.length = length
+        self.touchesBorder = touchesBorder
+        self.isFragment = isFragment
+    }
+}
+
+/// Why a division was called: the measurements the division rules were applied to.
+public struct DivisionEvidence: Sendable, Equatable, Codable {
+    /// Node indices in the graph.
+    public var mother: Int
+    public var daughterA: Int
+    public var daughterB: Int
+    /// Fraction of each daughter's pixels lying inside the (drift-corrected) mother.
+    public var overlapA: Double
+    public var overlapB: Double
+    /// (area A + area B) / mother area.
+    public var sizeRatio: Double
+    /// True when the daughters touch (within the configured gap) in their frame.
+    public var adjacent: Bool
+
+    public init(mother: Int, daughterA: Int, daughterB: Int, overlapA: Double, overlapB: Double,
+                sizeRatio: Double, adjacent: Bool) {
+        self.mother = mother
+        self.daughterA = daughterA
+        self.daughterB = daughterB
+        self.overlapA = overlapA
+        self.overlapB = overlapB
+        self.sizeRatio = sizeRatio
+        self.adjacent = adjacent
+    }
+}
+
+/// Violation of a lineage-graph invariant.
+public enum LineageGraphError: Error, Equatable, CustomStringConvertible, Sendable {
+    case edgeNotForward(parent: Int, child: Int)
+    case secondParent(child: Int)
+    case thirdChild(parent: Int)
+    case nodeOutOfRange(Int)
+
+    public var description: String {
+        switch self {
+        case let .edgeNotForward(p, c): return "edge \(p) → \(c) does not point forward in time"
+        case let .secondParent(c): return "node \(c) already has a parent"
+        case let .thirdChild(p): return "node \(p) already has two children"
+        case let .nodeOutOfRange(n): return "node \(n) does not exist"
+        }
+    }
+}
+
+/// Cells of a movie as nodes `(frame, label)` with edges pointing forward in time.
+///
+/// Invariants (enforced by `link`, checked by `validate`): every edge goes from an earlier to a
+/// later frame; a node has at most one parent and at most two children. A node with two children
+/// is a division and has a `DivisionEvidence` entry. An edge may skip frames (a closed gap).
+///
+/// ```swift
+/// var g = LineageGraph()
+/// let a = g.addNode(LineageNode(frame: 0, label: 1, centroidX: 5, centroidY: 5, area: 20, length: 8, touchesBorder: false))
+/// let b = g.addNode(LineageNode(frame: 1, label: 7, centroidX: 6, centroidY: 5, area: 21, length: 8, touchesBorder: false))
+/// try g.link(parent: a, child: b)
+/// ```
+public struct LineageGraph: Sendable, Equatable, Codable {
+    public private(set) var nodes: [LineageNode] = []
+    /// Parent node index, or -1.
+    public private(set) var parent: [Int] = []
+    /// First and second child node index, or -1 (`firstChild` is filled first).
+    public private(set) var firstChild: [Int] = []
+    public private(set) var secondChild: [Int] = []
+    /// One entry per node with two children, in the order the divisions were called.
+    public var divisions: [DivisionEvidence] = []
+    /// First and last frame index the tracker saw (frames may hold no cells); -1 when empty.
+    public var firstFrame: Int = -1
+    public var lastFrame: Int = -1
+
+    public init() {}
+
+    public var count: Int { nodes.count }
+
+    @discardableResult
+    public mutating func addNode(_ node: LineageNode) -> Int {
+        nodes.append(node)
+        parent.append(-1)
+        firstChild.append(-1)
+        secondChild.append(-1)
+        return nodes.count - 1
+    }
+
+    /// The children of `node`, in insertion order.
+    public func children(of node: Int) -> [Int] {
+        var out: [Int] = []
+        if firstChild[node] >= 0 { out.append(firstChild[node]) }
+        if secondChild[node] >= 0 { out.append(secondChild[node]) }
+        return out
+    }
+
+    public func childCount(of node: Int) -> Int {
+        (firstChild[node] >= 0 ? 1 : 0) + (secondChild[node] >= 0 ? 1 : 0)
+    }
+
+    /// Adds the edge `parent → child`, enforcing the invariants.
+    public mutating func link(parent p: Int, child c: Int) throws {
+        guard p >= 0, p < nodes.count else { throw LineageGraphError.nodeOutOfRange(p) }
+        guard c >= 0, c < nodes.count else { throw LineageGraphError.nodeOutOfRange(c) }
+        guard nodes[p].frame < nodes[c].frame else { throw LineageGraphError.edgeNotForward(parent: p, child: c) }
+        guard parent[c] < 0 else { throw LineageGraphError.secondParent(child: c) }
+        if firstChild[p] < 0 {
+            firstChild[p] = c
+        } else if secondChild[p] < 0 {
+            secondChild[p] = c
+        } else {
+            throw LineageGraphError.thirdChild(parent: p)
+        }
+        parent[c] = p
+    }
+
+    /// Removes the edge into `child` (if any) and the division evidence of its former parent.
+    public mutating func unlink(child c: Int) {
+        let p = parent[c]
+        guard p >= 0 else { return }
+        parent[c] = -1
+        if firstChild[p] == c {
+            firstChild[p] = secondChild[p]
+            secondChild[p] = -1
+        } else if secondChild[p] == c {
+            secondChild[p] = -1
+        }
+        divisions.removeAll { $0.mother == p }
+    }
+
+    public mutating func markFragment(_ node: Int) {
+        nodes[node].isFragment = true
+    }
+
+    /// Checks every invariant; throws the first violation found.
+    public func validate() throws {
+        for c in 0..<nodes.count {
+            let p = parent[c]
+            if p >= 0 {
+                guard nodes[p].frame < nodes[c].frame else { throw LineageGraphError.edgeNotForward(parent: p, child: c) }
+                guard firstChild[p] == c || secondChild[p] == c else { throw LineageGraphError.secondParent(child: c) }
+            }
+            for k in children(of: c) where parent[k] != c {
+                throw LineageGraphError.thirdChild(parent: c)
+            }
+        }
+    }
+}

@@ -1,0 +1,357 @@
+import CellTrackCore
+import Foundation
+import ImageIO
+import Lineage
+import Segmentation
+import Store
+import Tracking
+
+/// One movie (a position): its frames, and optionally per-channel inputs measured per cell.
+public struct MovieInput: Sendable, Equatable {
+    /// Name in the database (unique within a run), e.g. the file or folder name.
+    public var name: String
+    /// A multi-page TIFF, a folder of per-frame TIFFs, or a glob (as `MovieReader` takes).
+    public var inputs: [String]
+    /// Further channels given as separate files (same frames), each measured per cell.
+    public var extraChannelInputs: [[String]]
+
+    public init(name: String, inputs: [String], extraChannelInputs: [[String]] = []) {
+        self.name = name
+        self.inputs = inputs
+        self.extraChannelInputs = extraChannelInputs
+    }
+}
+
+/// Where the cells of each frame come from.
+public enum CellSource: Sendable, Equatable {
+    /// Segment the images with `PipelineConfiguration.segmentation`.
+    case segmentation
+    /// Label masks made elsewhere (Omnipose, Cellpose, DeLTA, ground truth). Label values are
+    /// arbitrary per frame.
+    case givenMasks
+}
+
+/// What `celltrack run` (or `track`) is asked to do.
+public struct RunRequest: Sendable {
+    public var movies: [MovieInput]
+    public var configuration: PipelineConfiguration
+    public var source: CellSource
+    public var databasePath: String
+    /// The command in canonical form (absolute inputs, no options that leave results unchanged):
+    /// with the parameters and inputs it decides whether an unfinished run is resumed.
+    public var commandLine: String
+    /// Frames segmented at once; results do not depend on it.
+    public var workers: Int
+    public var progress: ProgressReporter.Mode
+    /// Test hook: stop (as if killed) after committing this many frames in this invocation.
+    public var stopAfterFrames: Int?
+
+    public init(movies: [MovieInput], configuration: PipelineConfiguration, source: CellSource = .segmentation,
+                databasePath: String, commandLine: String,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                progress: ProgressReporter.Mode = .automatic, stopAfterFrames: Int? = nil) {
+        self.movies = movies
+        self.configuration = configuration
+        self.source = source
+        self.databasePath = databasePath
+        self.commandLine = commandLine
+        self.workers = workers
+        self.progress = progress
+        self.stopAfterFrames = stopAfterFrames
+    }
+}
+
+/// Totals of a run, for the closing summary.
+public struct RunSummary: Sendable, Equatable {
+    public var runID: Int64
+    public var resumed: Bool
+    public var movies = 0
+    public var frames = 0
+    /// Frames processed by this invocation (the rest were committed by an earlier one).
+    public var framesProcessedNow = 0
+    public var cells = 0
+    public var tracks = 0
+    public var divisions = 0
+    public var completeCycles = 0
+    /// Elongation rates (1/h, from ln length) of complete cell cycles.
+    public var growthRatesPerHour: [Double] = []
+    public var wallSeconds = 0.0
+    public var megapixelsProcessed = 0.0
+    public var databasePath = ""
+    /// False when the run stopped early (`stopAfterFrames`).
+    public var finished = true
+}
+
+/// A frame after the parallel stage: everything the ordered stage needs, nothing more.
+struct ProcessedFrame: Sendable {
+    var labels: LabelImage
+    var regions: [Region]
+    var record: FrameRecord
+    var cells: [CellRecord]
+}
+
+/// Runs the pipeline: reader → N segmentation workers → ordered linker → one database writer.
+///
+/// Memory is bounded by the frames in flight (`workers + 2`) plus one small record per cell
+/// (the lineage graph); it does not grow with frame size × movie length. Each frame is one
+/// transaction: a run killed at any point resumes after its last committed frame, replaying
+/// the stored masks through the linker, so the result equals an uninterrupted run.
+///
+/// ```swift
+/// let request = RunRequest(movies: [MovieInput(name: "pos1", inputs: ["pos1.tif"])],
+///                          configuration: config, databasePath: "out.sqlite",
+///                          commandLine: "run /data/pos1.tif")
+/// let summary = try RunEngine.run(request)
+/// ```
+public enum RunEngine {
+    public static func run(_ request: RunRequest) throws -> RunSummary {
+        let started = Date()
+        let config = request.configuration
+        try config.validate()
+        guard !request.movies.isEmpty else { throw InputError(problem: "no input movies") }
+        let names = request.movies.map(\.name)
+        guard Set(names).count == names.count else {
+            throw InputError(problem: "two inputs have the same movie name; give each position its own file or folder name")
+        }
+
+        // Open every movie first: bad input fails before the database is touched.
+        var opened: [(MovieInput, MovieReader, MovieRecord)] = []
+        for movie in request.movies {
+            let reader = try MovieReader(inputs: movie.inputs, channel: config.segmentChannel)
+            let pixelSize = config.pixelSizeUm ?? reader.pixelSizeUm
+            let interval = config.frameIntervalMin ?? reader.frameIntervalMin
+            guard let interval, interval > 0 else {
+                throw InputError(file: reader.sources.first?.path, problem:
+                    "the frame interval is unknown (no ImageJ finterval in the file): pass --interval MINUTES, growth rates per hour need it")
+            }
+            for extra in movie.extraChannelInputs {
+                let channelReader = try MovieReader(inputs: extra)
+                guard channelReader.frameCount == reader.frameCount,
+                      channelReader.width == reader.width, channelReader.height == reader.height else {
+                    throw InputError(file: channelReader.sources.first?.path, problem:
+                        "channel input has \(channelReader.frameCount) frames of \(channelReader.width)x\(channelReader.height); the movie has \(reader.frameCount) of \(reader.width)x\(reader.height)")
+                }
+            }
+            let files = Array(Set(reader.sources.map(\.path) + movie.extraChannelInputs.flatMap { extra in
+                (try? MovieReader(inputs: extra).sources.map(\.path)) ?? []
+            })).sorted()
+            let hash: String
+            do { hash = try ContentHasher.hashFiles(files) } catch {
+                throw InputError(file: files.first, problem: "cannot read the input to hash it: \(error.localizedDescription)")
+            }
+            let record = MovieRecord(name: movie.name, sourcePaths: files, widthPx: reader.width, heightPx: reader.height,
+                                     frameCount: reader.frameCount, pixelSizeUm: pixelSize, frameIntervalMin: interval,
+                                     channelNames: channelNames(reader: reader, movie: movie, config: config),
+                                     inputHash: hash)
+            opened.append((movie, reader, record))
+        }
+
+        let store = try Store(path: request.databasePath)
+        let fingerprint = opened.map { "\($0.2.name)=\($0.2.inputHash)" }.joined(separator: ";")
+        let runRecord = RunRecord(commandLine: request.commandLine, parametersJSON: config.jsonText(),
+                                  inputFingerprint: fingerprint)
+        let progress = try store.beginOrResume(run: runRecord)
+        var summary = RunSummary(runID: progress.runID, resumed: progress.resumed)
+        summary.databasePath = request.databasePath
+        summary.movies = opened.count
+
+        var budget = request.stopAfterFrames
+        do {
+            for (movie, reader, record) in opened {
+                let movieProgress = try store.addMovie(record, runID: progress.runID)
+                let outcome = try processMovie(movie: movie, reader: reader, record: record,
+                                               movieID: movieProgress.movieID,
+                                               resumeAfter: movieProgress.lastCommittedFrameIndex,
+                                               request: request, store: store, budget: &budget)
+                summary.frames += record.frameCount
+                summary.framesProcessedNow += outcome.framesProcessed
+                summary.megapixelsProcessed += Double(outcome.framesProcessed * record.widthPx * record.heightPx) / 1e6
+                guard outcome.finished, let lineage = outcome.lineage else {
+                    summary.finished = false
+                    break
+                }
+                summary.cells += outcome.cells
+                summary.tracks += lineage.tracks.count
+                summary.divisions += lineage.tracks.filter { $0.fate == .divided }.count
+                let complete = lineage.tracks.filter(\.isCompleteCycle)
+                summary.completeCycles += complete.count
+                summary.growthRatesPerHour += complete.compactMap { $0.lengthFit?.ratePerHour }
+            }
+            if summary.finished { try store.finishRun(runID: progress.runID) }
+        } catch {
+            try? store.failRun(runID: progress.runID, message: "\(error)")
+            throw error
+        }
+        summary.wallSeconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    struct MovieOutcome {
+        var framesProcessed: Int
+        var finished: Bool
+        var cells: Int
+        /// nil when the movie stopped before its last frame.
+        var lineage: LineageResult?
+    }
+
+    static func channelNames(reader: MovieReader, movie: MovieInput, config: PipelineConfiguration) -> [String] {
+        var names = ["segmented"]
+        for c in measuredChannels(reader: reader, config: config) { names.append(channelName(c, reader: reader)) }
+        for k in movie.extraChannelInputs.indices { names.append("extra\(k + 1)") }
+        return names
+    }
+
+    static func channelName(_ c: Int, reader: MovieReader) -> String {
+        if reader.layout.samplesPerPixel >= 3 && reader.channelCount == reader.layout.samplesPerPixel {
+            return ["red", "green", "blue", "alpha"][min(c, 3)]
+        }
+        return "c\(c)"
+    }
+
+    /// Channels of the file itself measured per cell: every channel but the segmented one.
+    static func measuredChannels(reader: MovieReader, config: PipelineConfiguration) -> [Int] {
+        guard reader.channelCount > 1 else { return [] }
+        return (0..<reader.channelCount).filter { $0 != reader.defaultChannel }
+    }
+
+    static func processMovie(movie: MovieInput, reader: MovieReader, record: MovieRecord, movieID: Int64,
+                             resumeAfter: Int?, request: RunRequest, store: Store,
+                             budget: inout Int?) throws -> MovieOutcome {
+        let config = request.configuration
+        let frameCount = reader.frameCount
+        var tracker = try Tracker(parameters: config.linking)
+        var cellCount = 0
+
+        // Resume: feed the committed frames back to the linker from the stored masks.
+        let start = (resumeAfter ?? -1) + 1
+        for index in 0..<start {
+            let labels = try store.labelImage(movieID: movieID, frameIndex: index)
+            let regions = try store.cells(movieID: movieID, frameIndex: index).map(\.region)
+            try link(&tracker, index: index, labels: labels, regions: regions, reader: reader)
+            cellCount += regions.count
+        }
+
+        let workers = max(1, request.workers)
+        let readers = try [reader] + (1..<workers).map { _ in try MovieReader(inputs: movie.inputs, channel: config.segmentChannel) }
+        let channelReaders = try (0..<workers).map { _ in try movie.extraChannelInputs.map { try MovieReader(inputs: $0) } }
+        let measured = measuredChannels(reader: reader, config: config)
+        let source = request.source
+        let pixelSize = record.pixelSizeUm
+        let interval = record.frameIntervalMin ?? 1
+
+        let remaining = frameCount - start
+        let limit = budget.map { min($0, remaining) } ?? remaining
+        let reporter = ProgressReporter(total: remaining, mode: request.progress)
+        var processed = 0
+        try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 2,
+                                produce: { index, worker in
+            try processFrame(index: index, reader: readers[worker], channelReaders: channelReaders[worker],
+                             measuredChannels: measured, source: source, config: config,
+                             pixelSize: pixelSize, interval: interval)
+        }, consume: { index, frame in
+            try link(&tracker, index: index, labels: frame.labels, regions: frame.regions, reader: reader)
+            try store.writeFrame(frame.record, cells: frame.cells, movieID: movieID)
+            processed += 1
+            cellCount += frame.cells.count
+            reporter.update(done: processed, cells: cellCount)
+        })
+        reporter.finish()
+        if let b = budget { budget = b - processed }
+        guard start + limit == frameCount else {
+            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, lineage: nil)
+        }
+
+        let graph = tracker.finish()
+        let times = (0..<frameCount).map { Double($0) * interval }
+        let lineage = try LineageBuilder.build(graph: graph, frameTimesMin: times, parameters: config.lineage)
+        let records = LineageRecords.make(graph: graph, lineage: lineage, pixelSizeUm: pixelSize)
+        try store.replaceLineage(movieID: movieID, tracks: records.tracks, divisions: records.divisions,
+                                 assignments: records.assignments)
+        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, lineage: lineage)
+    }
+
+    private static func link(_ tracker: inout Tracker, index: Int, labels: LabelImage, regions: [Region],
+                             reader: MovieReader) throws {
+        do {
+            try tracker.addFrame(index: index, labels: labels, regions: regions)
+        } catch let error as ParameterError {
+            let source = reader.sources[index]
+            throw InputError(file: source.path, frame: source.page, problem: error.description)
+        }
+    }
+
+    /// The parallel stage: read, segment (or take the given mask), measure, encode masks.
+    static func processFrame(index: Int, reader: MovieReader, channelReaders: [MovieReader], measuredChannels: [Int],
+                             source: CellSource, config: PipelineConfiguration, pixelSize: Double?,
+                             interval: Double) throws -> ProcessedFrame {
+        let clock = ContinuousClock()
+        let began = clock.now
+        let frameSource = reader.sources[index]
+        var labels: LabelImage
+        var regions: [Region]
+        let image: Image<Float>?
+        switch source {
+        case .segmentation:
+            let frame = try reader.readFrame(index)
+            do {
+                let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize)
+                labels = result.labels
+                regions = result.regions
+            } catch let error as ParameterError {
+                throw InputError(file: frameSource.path, frame: frameSource.page, problem: error.description)
+            }
+            image = frame.image
+        case .givenMasks:
+            labels = try reader.readLabels(index)
+            regions = RegionMeasurer.measure(labels: labels, intensity: nil)
+            image = nil
+        }
+        labels.pixelSize = pixelSize
+
+        // Other channels: intensity per cell, and the mean over background pixels as the local
+        // background that the corrected mean subtracts.
+        var extra: [[ChannelIntensity]] = Array(repeating: [], count: regions.count)
+        func addChannel(_ channelImage: Image<Float>) {
+            let measuredRegions = RegionMeasurer.measure(labels: labels, intensity: channelImage)
+            let background = backgroundMean(channelImage, labels: labels)
+            var byLabel: [UInt32: Region] = [:]
+            for r in measuredRegions { byLabel[r.label] = r }
+            for (k, r) in regions.enumerated() {
+                let m = byLabel[r.label] ?? r
+                extra[k].append(ChannelIntensity(mean: m.meanIntensity, total: m.totalIntensity, min: m.minIntensity,
+                                                 max: m.maxIntensity,
+                                                 backgroundCorrectedMean: background.map { m.meanIntensity - $0 }))
+            }
+        }
+        for c in measuredChannels { addChannel(try reader.readFrame(index, channel: c).image) }
+        for channelReader in channelReaders { addChannel(try channelReader.readFrame(index).image) }
+
+        let quality = image.map { FrameQuality.measure(image: $0, labels: labels) }
+            ?? FrameQuality.measure(image: labels.map { Float($0 == 0 ? 0 : 1) }, labels: labels)
+        let cells = regions.enumerated().map { k, r in
+            CellRecord(region: r, pixelSizeUm: pixelSize, labels: labels, extraChannels: extra[k])
+        }
+        let elapsed = clock.now - began
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let record = FrameRecord(frameIndex: index, timeMin: Double(index) * interval, sourcePath: frameSource.path,
+                                 sourcePage: frameSource.page, foregroundFraction: quality.foregroundFraction,
+                                 cellCount: regions.count, meanIntensity: quality.meanIntensity,
+                                 focusMeasure: quality.focusMeasure, processingMs: ms)
+        return ProcessedFrame(labels: labels, regions: regions, record: record, cells: cells)
+    }
+
+    /// Mean of the pixels outside every cell; nil when the cells cover the frame.
+    static func backgroundMean(_ image: Image<Float>, labels: LabelImage) -> Double? {
+        var sum = 0.0
+        var count = 0
+        image.withUnsafeBufferPointer { px in
+            labels.withUnsafeBufferPointer { lab in
+                for k in 0..<px.count where lab[k] == 0 {
+                    sum += Double(px[k])
+                    count += 1
+                }
+            }
+        }
+        return count > 0 ? sum / Double(count) : nil
+    }
+}

@@ -1,0 +1,134 @@
+import XCTest
+import CellTrackCore
+import Foundation
+@testable import Pipeline
+import Store
+
+/// End-to-end runs of the pipeline on the bundled synthetic sample (40 frames, 256×256).
+final class RunEngineTests: XCTestCase {
+    static let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Samples")
+    static let movie = samples.appendingPathComponent("synthetic/stack.tif").path
+
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("celltrack-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    func request(_ db: String, workers: Int = 2, stopAfter: Int? = nil,
+                 configuration: PipelineConfiguration = PipelineConfiguration()) -> RunRequest {
+        RunRequest(movies: [MovieInput(name: "synthetic", inputs: [Self.movie])], configuration: configuration,
+                   databasePath: folder.appendingPathComponent(db).path, commandLine: "run \(Self.movie)",
+                   workers: workers, progress: .quiet, stopAfterFrames: stopAfter)
+    }
+
+    func testRunFindsTheSyntheticColonyAndItsDivisions() throws {
+        let summary = try RunEngine.run(request("a.sqlite"))
+        XCTAssertTrue(summary.finished)
+        XCTAssertEqual(summary.frames, 40)
+        // Samples/README.md: the truth has 55 tracks, 27 divisions, 24 complete cycles.
+        XCTAssertGreaterThan(summary.divisions, 18)
+        XCTAssertLessThan(summary.divisions, 35)
+        XCTAssertGreaterThan(summary.completeCycles, 12)
+        let rates = summary.growthRatesPerHour.sorted()
+        let median = rates[rates.count / 2]
+        // Doubling times 20–60 min → rates 0.69–2.08 /h.
+        XCTAssertGreaterThan(median, 0.69)
+        XCTAssertLessThan(median, 2.08)
+        let store = try Store(path: summary.databasePath, options: .init(readOnly: true))
+        try store.checkIntegrity()
+        XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell WHERE track_id IS NULL"), 0)
+        XCTAssertEqual(try store.count(query: "SELECT run_id FROM run WHERE status = 'finished'"), 1)
+        XCTAssertEqual(try store.count(query: "SELECT frame_index FROM frame"), 40)
+        XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell"), summary.cells)
+        // Invariants of the stored lineage: edges forward, at most two daughters.
+        XCTAssertEqual(try store.count(query: """
+            SELECT d.track_id FROM track d JOIN track m ON m.movie_id = d.movie_id AND m.track_id = d.parent_track_id
+            WHERE d.first_frame_index <= m.last_frame_index
+            """), 0)
+        XCTAssertEqual(try store.count(query: """
+            SELECT parent_track_id FROM track WHERE parent_track_id IS NOT NULL
+            GROUP BY movie_id, parent_track_id HAVING count(*) > 2
+            """), 0)
+    }
+
+    func testResultDoesNotDependOnTheWorkerCount() throws {
+        _ = try RunEngine.run(request("one.sqlite", workers: 1))
+        _ = try RunEngine.run(request("three.sqlite", workers: 3))
+        XCTAssertEqual(try DatabaseDump.dump(folder.appendingPathComponent("one.sqlite").path),
+                       try DatabaseDump.dump(folder.appendingPathComponent("three.sqlite").path))
+    }
+
+    func testAStoppedRunResumesToTheSameDatabase() throws {
+        _ = try RunEngine.run(request("whole.sqlite"))
+        let first = try RunEngine.run(request("pieces.sqlite", stopAfter: 7))
+        XCTAssertFalse(first.finished)
+        let second = try RunEngine.run(request("pieces.sqlite", workers: 1, stopAfter: 13))
+        XCTAssertTrue(second.resumed)
+        XCTAssertEqual(second.framesProcessedNow, 13)
+        let last = try RunEngine.run(request("pieces.sqlite", workers: 3))
+        XCTAssertTrue(last.finished)
+        XCTAssertEqual(last.framesProcessedNow, 20)
+        XCTAssertEqual(try DatabaseDump.dump(folder.appendingPathComponent("whole.sqlite").path),
+                       try DatabaseDump.dump(folder.appendingPathComponent("pieces.sqlite").path))
+    }
+
+    func testDifferentParametersStartANewRunInTheSameFile() throws {
+        _ = try RunEngine.run(request("two.sqlite", stopAfter: 3))
+        var other = PipelineConfiguration()
+        other.segmentation.openRadius = 3
+        let second = try RunEngine.run(request("two.sqlite", stopAfter: 2, configuration: other))
+        XCTAssertFalse(second.resumed)
+        let store = try Store(path: folder.appendingPathComponent("two.sqlite").path, options: .init(readOnly: true))
+        XCTAssertEqual(try store.count(query: "SELECT run_id FROM run"), 2)
+        XCTAssertEqual(try store.count(query: "SELECT frame_index FROM frame"), 5)
+    }
+
+    func testAMovieWithoutAFrameIntervalIsBadInput() throws {
+        let toy = Self.samples.appendingPathComponent("toy/disks.tif").path
+        let r = RunRequest(movies: [MovieInput(name: "toy", inputs: [toy])], configuration: PipelineConfiguration(),
+                           databasePath: folder.appendingPathComponent("toy.sqlite").path, commandLine: "run toy",
+                           progress: .quiet)
+        XCTAssertThrowsError(try RunEngine.run(r)) { error in
+            let e = error as? InputError
+            XCTAssertNotNil(e)
+            XCTAssertTrue(e?.description.contains("--interval") ?? false)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("toy.sqlite").path),
+                       "bad input must fail before the database is created")
+    }
+}
+
+/// Database content without what legitimately differs between identical runs: the run's
+/// timestamps and each frame's measured processing time.
+enum DatabaseDump {
+    static func dump(_ path: String) throws -> [String: String] {
+        let store = try Store(path: path, options: .init(readOnly: true))
+        var result: [String: String] = [:]
+        var names = ""
+        _ = try store.exportCSV(query: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name") { names += $0 }
+        let tables = names.split(whereSeparator: \.isNewline).dropFirst().map(String.init)
+        XCTAssertTrue(tables.contains("cell"))
+        for table in tables {
+            let sql: String
+            switch table {
+            case "run":
+                sql = "SELECT run_id, tool_version, command_line, parameters_json, input_fingerprint, parameter_hash, status, error_message FROM run ORDER BY run_id"
+            case "frame":
+                sql = "SELECT movie_id, frame_index, time_min, source_path, source_page, foreground_fraction, cell_count, mean_intensity, focus_measure FROM frame ORDER BY 1, 2"
+            default:
+                sql = "SELECT * FROM \(table) ORDER BY 1, 2, 3"
+            }
+            var text = ""
+            _ = try store.exportCSV(query: sql) { text += $0 }
+            result[table] = text
+        }
+        return result
+    }
+}

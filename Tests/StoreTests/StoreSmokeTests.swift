@@ -1,8 +1,0 @@
-import XCTest
-@testable import Store
-
-final class StoreSmokeTests: XCTestCase {
-    func testModuleLoads() {
-        XCTAssertFalse(String(describing: StoreModule.self).isEmpty)
-    }
-}
