@@ -45,21 +45,88 @@ public enum Hessian {
     /// Smallest eigenvalue of the Hessian at scale `sigma` px:
     /// `½(Hxx+Hyy) − √(¼(Hxx−Hyy)² + Hxy²)` in float32, as the colony prototype computes it.
     /// Strongly negative on bright lines narrower than ~2σ.
+    ///
+    /// One row at a time: the three vertical passes (g, g′, g″) share their row loads, each
+    /// rounded to `Float` as scipy stores its intermediate, then the three horizontal passes and
+    /// the eigenvalue run on that row only, so no full-size intermediate exists. Values equal
+    /// `secondDerivatives` (same operations in the same order).
     public static func smallestEigenvalue(_ image: Image<Float>, sigma: Double) -> Image<Float> {
-        let (xx, yy, xy) = secondDerivatives(image, sigma: sigma)
-        var out = [Float](repeating: 0, count: image.count)
-        xx.withUnsafeBufferPointer { a in
-            yy.withUnsafeBufferPointer { b in
-                xy.withUnsafeBufferPointer { c in
-                    out.withUnsafeMutableBufferPointer { o in
-                        for i in 0..<o.count {
-                            let halfTrace = 0.5 * (a[i] + b[i])
-                            let d = 0.5 * (a[i] - b[i])
-                            o[i] = halfTrace - (d * d + c[i] * c[i]).squareRoot()
+        let w = image.width, h = image.height
+        guard w > 0, h > 0 else { return image }
+        // correlation weights (reversed convolution kernels); g0, g2 symmetric, g1 antisymmetric
+        let c0 = Array(gaussianDerivativeKernel(sigma: sigma, order: 0).reversed())
+        let c1 = Array(gaussianDerivativeKernel(sigma: sigma, order: 1).reversed())
+        let c2 = Array(gaussianDerivativeKernel(sigma: sigma, order: 2).reversed())
+        let r = c0.count / 2
+        var out = [Float](repeating: 0, count: w * h)
+        let pad = w + 2 * r
+        // scratch: three vertical accumulators, three padded lines, three horizontal results
+        var scratch = [Double](repeating: 0, count: 3 * w + 3 * pad)
+        var rows = [Float](repeating: 0, count: 3 * w)
+        image.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                scratch.withUnsafeMutableBufferPointer { sc in
+                    rows.withUnsafeMutableBufferPointer { rw in
+                        let a0 = sc.baseAddress!, a1 = a0 + w, a2 = a1 + w
+                        let l0 = a2 + w, l1 = l0 + pad, l2 = l1 + pad
+                        let v0 = rw.baseAddress!, v1 = v0 + w, v2 = v1 + w
+                        for y in 0..<h {
+                            let row = y * w
+                            // vertical: g (smooth), g′ (d/dy), g″ (d²/dy²)
+                            for x in 0..<w {
+                                let v = Double(src[row + x])
+                                a0[x] = v * c0[r]; a1[x] = v * c1[r]; a2[x] = v * c2[r]
+                            }
+                            for j in stride(from: r, through: 1, by: -1) {
+                                let up = BorderMode.reflect.index(y - j, count: h) * w
+                                let dn = BorderMode.reflect.index(y + j, count: h) * w
+                                let w0 = c0[r - j], w1 = c1[r - j], w2 = c2[r - j]
+                                for x in 0..<w {
+                                    let u = Double(src[up + x]), d = Double(src[dn + x])
+                                    let sum = u + d, diff = u - d
+                                    a0[x] += sum * w0; a1[x] += diff * w1; a2[x] += sum * w2
+                                }
+                            }
+                            for x in 0..<w { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
+                            // horizontal: xx = g″ along x of the g row; yy = g of the g″ row; xy = g′ of the g′ row
+                            for i in 0..<pad {
+                                let k = BorderMode.reflect.index(i - r, count: w)
+                                l0[i] = Double(v0[k]); l1[i] = Double(v1[k]); l2[i] = Double(v2[k])
+                            }
+                            for x in 0..<w {
+                                a0[x] = l0[x + r] * c2[r]; a1[x] = l1[x + r] * c1[r]; a2[x] = l2[x + r] * c0[r]
+                            }
+                            for j in stride(from: r, through: 1, by: -1) {
+                                let w0 = c0[r - j], w1 = c1[r - j], w2 = c2[r - j]
+                                for x in 0..<w {
+                                    a0[x] += (l0[x + r - j] + l0[x + r + j]) * w2
+                                    a1[x] += (l1[x + r - j] - l1[x + r + j]) * w1
+                                    a2[x] += (l2[x + r - j] + l2[x + r + j]) * w0
+                                }
+                            }
+                            for x in 0..<w {
+                                let hxx = Float(a0[x]), hxy = Float(a1[x]), hyy = Float(a2[x])
+                                let halfTrace = 0.5 * (hxx + hyy)
+                                let d = 0.5 * (hxx - hyy)
+                                dst[row + x] = halfTrace - (d * d + hxy * hxy).squareRoot()
+                            }
                         }
                     }
                 }
             }
+        }
+        return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
+    }
+
+    /// Reference for `smallestEigenvalue`: the three full-size derivative images, then the
+    /// eigenvalue (used by the tests).
+    static func smallestEigenvalueByPasses(_ image: Image<Float>, sigma: Double) -> Image<Float> {
+        let (xx, yy, xy) = secondDerivatives(image, sigma: sigma)
+        var out = [Float](repeating: 0, count: image.count)
+        for i in 0..<out.count {
+            let halfTrace = 0.5 * (xx.pixels[i] + yy.pixels[i])
+            let d = 0.5 * (xx.pixels[i] - yy.pixels[i])
+            out[i] = halfTrace - (d * d + xy.pixels[i] * xy.pixels[i]).squareRoot()
         }
         return Image(uncheckedWidth: image.width, height: image.height, pixels: out, pixelSize: image.pixelSize)
     }

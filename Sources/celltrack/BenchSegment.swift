@@ -18,11 +18,16 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Timed repetitions (the median is printed).") var repeats = 3
     @Option(help: "Rods in the frame.") var rods = 4000
     @Option(help: "Markers: hmax or peak.") var markers = "hmax"
+    @Option(help: "Method: recipe, colony or auto.") var method = "recipe"
 
     func run() throws {
         let image = BenchSegment.syntheticFrame(width: width, height: height, rods: rods, seed: 7)
         var p = SegmentationParameters()
         p.markers = SegmentationParameters.MarkerMethod(rawValue: markers) ?? .hmax
+        guard let m = SegmentationParameters.Method(rawValue: method) else {
+            throw ValidationError("--method must be recipe, colony or auto")
+        }
+        p.method = m
         let pixels = Double(width * height)
         var perStage: [String: [Double]] = [:]
         var order: [String] = []
@@ -40,7 +45,7 @@ struct BenchSegment: ParsableCommand {
             }
         }
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
-        print("segment: \(width)x\(height) (\(String(format: "%.1f", pixels / 1e6)) MP), \(cells) cells, markers \(p.markers.rawValue), median of \(repeats)")
+        print("segment: \(width)x\(height) (\(String(format: "%.1f", pixels / 1e6)) MP), \(cells) cells, method \(p.method.rawValue), markers \(p.markers.rawValue), median of \(repeats)")
         for stage in order {
             let m = median(perStage[stage]!)
             print("  " + stage.padding(toLength: 10, withPad: " ", startingAt: 0)
