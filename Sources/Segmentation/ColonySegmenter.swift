@@ -125,7 +125,8 @@ enum ColonySegmenter {
             let diff = Double(b - a)                 // float32 subtraction, as numpy's _lerp
             return gamma >= 0.5 ? Double(b) - diff * (1 - gamma) : Double(a) + diff * gamma
         }
-        let lo = quantile(0.5), hi = quantile(99.5)
+        var lo = quantile(0.5), hi = quantile(99.5)
+        if lo == hi { lo -= 0.5; hi += 0.5 }     // numpy's histogram does the same
         // np.median of float32: mean of the two middle values in float32
         let median: Float = n % 2 == 1
             ? Preprocess.select(&work, n / 2)
@@ -135,19 +136,17 @@ enum ColonySegmenter {
         var edges = (0...bins).map { lo + Double($0) * step }
         edges[bins] = hi
         var hist = [Int](repeating: 0, count: bins)
-        if hi > lo {
-            let norm = hi - lo
-            for v in values {
-                let x = Double(v)
-                if x < lo || x > hi { continue }
-                var k = Int((x - lo) / norm * Double(bins))
-                if k == bins { k -= 1 }
-                if x < edges[k] { k -= 1 }
-                if k != bins - 1 && x >= edges[k + 1] { k += 1 }
-                hist[k] += 1
-            }
-        } else {
-            hist[0] = n   // a flat frame: one bin
+        // numpy's index, then its ±1 correction against the edges (which makes the bin exact,
+        // so a multiplication may replace numpy's division)
+        let scale = Double(bins) / (hi - lo)
+        for v in values {
+            let x = Double(v)
+            if x < lo || x > hi { continue }
+            var k = Int((x - lo) * scale)
+            if k >= bins { k = bins - 1 }
+            if x < edges[k] { k -= 1 }
+            if k != bins - 1 && x >= edges[k + 1] { k += 1 }
+            hist[k] += 1
         }
         // 5-bin box (mode "same", zero padding) as integer sums
         var box = [Int](repeating: 0, count: bins)
