@@ -32,12 +32,9 @@ public struct LinkingParameters: Codable, Equatable, Sendable {
     public var minDaughterSizeRatio: Double = 0.7
     public var maxDaughterSizeRatio: Double = 1.3
     /// Daughters must touch: a gap of at most `adjacencyGapPixels` background pixels along a row
-    /// or column (default true, 8 px). Why 8: the colony segmentation (the default for dark
-    /// cells) leaves the bright 3–6 px gap between touching cells as background, as annotators
-    /// do; with 2 px it found 4 of 27 divisions on Samples/synthetic, with 8 px 25 (the recipe's
-    /// touching masks give 25 either way).
+    /// or column (default true, 2 px).
     public var requireAdjacentDaughters: Bool = true
-    public var adjacencyGapPixels: Int = 8
+    public var adjacencyGapPixels: Int = 2
     /// Close gaps of up to this many missing frames (default 2; 0 disables).
     public var maxGapFrames: Int = 2
     /// Gap links cost distance / (max displacement × frames spanned) + |ln(area ratio)|; accepted below this (default 1).
