@@ -6,8 +6,9 @@
 #        uint16 stacks (uncompressed, Deflate, ZSTD), beside the reference floor
 #        (../shared/reference/bench_floor.py: tifffile page.asarray()) on the same files;
 #        peak RSS while streaming a ~1 GB stack vs a ~0.27 GB one (must not grow).
-#   segment ns/pixel per stage (CPU time) of the default recipe on a synthetic 4056x3040 (12.3 MP)
-#        uint16-like frame (`celltrack bench-segment`, hidden), and frames/s with one frame per core.
+#   segment ns/pixel per stage (CPU time) of the recipe (`--method recipe`) and of `--method colony`
+#        on a synthetic 4056x3040 (12.3 MP) uint16-like frame (`celltrack bench-segment`, hidden),
+#        and frames/s with one frame per core.
 #   synth `celltrack synth` 512x512 x 60 frames (simulation, rendering, noise, TIFF writing of the
 #        whole output layout); BENCH_BIG=1 adds a 3040x4056 x 8-frame uint16 movie.
 #   store rows/s, database size per 1,000 cells and store time per frame (scripts/bench-store.sh)
@@ -86,10 +87,12 @@ if want synth; then
 fi
 
 if want segment; then
-    echo "== segment: default recipe on a synthetic 4056x3040 uint16-like frame (release)"
+    echo "== segment: the recipe on a synthetic 4056x3040 uint16-like frame (release)"
     "$BIN" bench-segment --repeats "$RUNS"
     echo "== segment: same frame, --markers peak (the tutorial's markers)"
     "$BIN" bench-segment --repeats 1 --markers peak | sed -n '/total/p'
+    echo "== segment: same frame, --method colony (issue 5; budget: at most 2x the recipe's CPU per frame)"
+    "$BIN" bench-segment --repeats "$RUNS" --method colony
 fi
 
 if want link; then

@@ -115,13 +115,21 @@ enum ColonySegmenter {
     static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512) -> (level: Double, spread: Double) {
         let n = values.count
         var work = Array(values)
+        // after select(k) every value beyond k is >= it, so the (k+1)-th is their minimum
+        func minimum(from start: Int) -> Float {
+            work.withUnsafeBufferPointer { b in
+                var m = Float.infinity
+                for i in start..<n { m = min(m, b[i]) }
+                return m
+            }
+        }
         // np.percentile(s, [0.5, 99.5]), method 'linear', float32 input → float64 result
         func quantile(_ q: Double) -> Double {
             let pos = Double(n - 1) * (q / 100)
             let lo = Int(pos.rounded(.down)), hi = min(lo + 1, n - 1)
             let gamma = pos - Double(lo)
             let a = Preprocess.select(&work, lo)
-            let b = hi == lo ? a : Preprocess.select(&work, hi)
+            let b = hi == lo ? a : minimum(from: hi)
             let diff = Double(b - a)                 // float32 subtraction, as numpy's _lerp
             return gamma >= 0.5 ? Double(b) - diff * (1 - gamma) : Double(a) + diff * gamma
         }
@@ -130,7 +138,7 @@ enum ColonySegmenter {
         // np.median of float32: mean of the two middle values in float32
         let median: Float = n % 2 == 1
             ? Preprocess.select(&work, n / 2)
-            : (Preprocess.select(&work, n / 2 - 1) + Preprocess.select(&work, n / 2)) / 2
+            : (Preprocess.select(&work, n / 2 - 1) + minimum(from: n / 2)) / 2
         // edges = linspace(lo, hi, bins + 1)
         let step = (hi - lo) / Double(bins)
         var edges = (0...bins).map { lo + Double($0) * step }
