@@ -7,6 +7,6 @@ struct CellTrack: ParsableCommand {
         commandName: "celltrack",
         abstract: "Segment, track and measure bacteria in time-lapse microscopy; results in SQLite.",
         version: CellTrackVersion.string,
-        subcommands: [Info.self, SynthCommand.self, Track.self, BenchLink.self]
+        subcommands: [Info.self, SynthCommand.self, TrackCommand.self, BenchLink.self]
     )
 }
