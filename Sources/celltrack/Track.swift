@@ -8,8 +8,9 @@ import Tracking
 
 /// `celltrack track --masks DIR`: link existing label masks (Omnipose, Cellpose, DeLTA, ground
 /// truth…) into lineages, and write them in Cell Tracking Challenge format.
-struct Track: ParsableCommand {
+struct TrackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "track",
         abstract: "Link existing label masks into tracks and lineages.",
         discussion: """
         MASKS is a folder of per-frame label TIFFs (natural order; other files ignored) or a \
