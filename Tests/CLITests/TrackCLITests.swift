@@ -11,7 +11,8 @@ final class TrackCLITests: XCTestCase {
         XCTAssertEqual(synth.status, 0, synth.stderr)
         let out = dir.appendingPathComponent("res")
         let track = try CLI.run(["track", "--masks", dir.appendingPathComponent("01_GT/TRA").path,
-                                 "--ctc-out", out.path, "--interval", "3"])
+                                 "--db", dir.appendingPathComponent("t.sqlite").path,
+                                 "--ctc-out", out.path, "--interval", "3", "--quiet"])
         XCTAssertEqual(track.status, 0, track.stderr)
         func table(_ url: URL) throws -> [[Int]] {
             try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map { Int($0)! } }
@@ -44,13 +45,13 @@ final class TrackCLITests: XCTestCase {
     }
 
     func testMissingMasksExitOne() throws {
-        let r = try CLI.run(["track", "--masks", "/nonexistent/celltrack-masks"])
+        let r = try CLI.run(["track", "--masks", "/nonexistent/celltrack-masks", "--db", "/tmp/celltrack-never.sqlite", "--interval", "1"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("/nonexistent/celltrack-masks"), r.stderr)
     }
 
     func testBadIntervalIsAUsageError() throws {
-        let r = try CLI.run(["track", "--masks", "/tmp", "--interval", "-1"])
+        let r = try CLI.run(["track", "--masks", "/tmp", "--db", "/tmp/celltrack-never.sqlite", "--interval", "-1"])
         XCTAssertEqual(r.status, 2)
     }
 }
