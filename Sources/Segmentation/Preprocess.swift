@@ -188,10 +188,11 @@ public enum Preprocess {
                         let sy = min(max((Double(y) + 0.5) * zy - 0.5, 0), Double(sh - 1))
                         let y0 = Int(sy), y1 = min(y0 + 1, sh - 1)
                         let fy = Float(sy - Double(y0)), gy = 1 - fy
-                        let a = y0 * w, c = y1 * w, row = y * w
+                        let a = wd.baseAddress! + y0 * w, c = wd.baseAddress! + y1 * w
+                        let src = p.baseAddress! + y * w, dst = o.baseAddress! + y * w
                         for x in 0..<w {
-                            let v = max(wd[a + x] * gy + wd[c + x] * fy, 1e-3)
-                            o[row + x] = p[row + x] / v
+                            let v = max(a[x] * gy + c[x] * fy, 1e-3)
+                            dst[x] = src[x] / v
                         }
                     }
                 }
