@@ -15,6 +15,14 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
     public enum Method: String, Codable, Equatable, Hashable, Sendable, CaseIterable {
         /// Smooth, flat-field, threshold, opening, EDT, markers, watershed on −EDT, size filter.
         case recipe
+        /// Touching rods in phase contrast: intensity, Hessian ridges, core markers, watershed
+        /// on intensity, relative edges (`ColonyParameters`, docs/colony-method.md).
+        case colony
+        /// The default: `colony` when the cells are dark (phase contrast, bright field), else
+        /// `recipe`. Dark means the recipe's polarity: the given one, or for `auto` the minority
+        /// side of the Otsu threshold of the smoothed frame. The recipe chosen this way is
+        /// bit-identical to `recipe` chosen explicitly.
+        case auto
     }
     public enum MarkerMethod: String, Codable, Equatable, Hashable, Sendable, CaseIterable {
         /// Regional maxima of the h-maxima transform of the EDT (one marker per rod).
@@ -58,7 +66,10 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
         }
     }
 
-    public var method: Method = .recipe
+    /// Default `auto` (colony for dark cells, recipe for bright ones).
+    public var method: Method = .auto
+    /// Parameters of the `colony` method (its cell width drives every size).
+    public var colony = ColonyParameters()
     /// Default `auto`: the minority side of the Otsu threshold of the smoothed image is foreground.
     public var polarity: Polarity = .auto
     public var threshold: ThresholdChoice = .otsu
@@ -106,6 +117,7 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
         if let minArea { guard minArea >= 0 else { throw bad("min-area", minArea, "must be >= 0 px") } }
         if let expand { guard expand.isFinite, expand >= 0, expand <= 100 else { throw bad("expand", expand, "must be between 0 and 100 µm") } }
         if case let .value(v) = threshold { guard v.isFinite else { throw bad("threshold", v, "must be 'otsu' or a finite number") } }
+        try colony.validate()
     }
 
     /// Concrete values for a pixel size in µm (`nil`: `Segmenter.defaultPixelSize`).
@@ -190,6 +202,10 @@ public enum Segmenter {
         guard image.count > 0 else { throw ParameterError.invalid(name: "image", value: "\(image.width)x\(image.height)", reason: "is empty") }
         for v in image.pixels where !v.isFinite {
             throw ParameterError.invalid(name: "image", value: "\(v)", reason: "pixels must be finite")
+        }
+        if p.method != .recipe,
+           let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize, timings: &timings) {
+            return result
         }
         let r = p.resolved(pixelSize: pixelSize ?? image.pixelSize)
         let clock = ContinuousClock()

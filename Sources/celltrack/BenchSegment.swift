@@ -20,6 +20,7 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Rods in the frame.") var rods = 4000
     @Option(help: "Markers: hmax or peak.") var markers = "hmax"
     @Option(help: "Time frame 0 of this TIFF instead of the built-in synthetic frame.") var input: String?
+    @Option(help: "Method: recipe, colony or auto.") var method = "recipe"
 
     func run() throws {
         let image = try input.map { try MovieReader(inputs: [$0]).readFrame(0).image }
@@ -27,6 +28,10 @@ struct BenchSegment: ParsableCommand {
         let width = image.width, height = image.height
         var p = SegmentationParameters()
         p.markers = SegmentationParameters.MarkerMethod(rawValue: markers) ?? .hmax
+        guard let m = SegmentationParameters.Method(rawValue: method) else {
+            throw ValidationError("--method must be recipe, colony or auto")
+        }
+        p.method = m
         let pixels = Double(width * height)
         var perStage: [String: [Double]] = [:]
         var order: [String] = []
@@ -44,7 +49,7 @@ struct BenchSegment: ParsableCommand {
             }
         }
         func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
-        print("segment: \(width)x\(height) (\(String(format: "%.1f", pixels / 1e6)) MP), \(cells) cells, markers \(p.markers.rawValue), median of \(repeats)")
+        print("segment: \(width)x\(height) (\(String(format: "%.1f", pixels / 1e6)) MP), \(cells) cells, method \(p.method.rawValue), markers \(p.markers.rawValue), median of \(repeats)")
         for stage in order {
             let m = median(perStage[stage]!)
             print("  " + stage.padding(toLength: 10, withPad: " ", startingAt: 0)

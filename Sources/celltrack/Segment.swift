@@ -10,7 +10,10 @@ struct Segment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Segment every frame into a label mask (mask000.tif, mask001.tif, ... in DIR).",
         discussion: """
-        The recipe: Gaussian smoothing, flat-field correction, threshold (Otsu or a value) with a \
+        Methods: auto (default) runs colony for dark cells (phase contrast, bright field) and the \
+        recipe for bright cells (fluorescence). colony: intensity-based segmentation of touching rods \
+        (Hessian ridges between cells, core markers, watershed on intensity; sizes from --cell-width \
+        and the pixel size; see docs/colony-method.md). The recipe: Gaussian smoothing, flat-field correction, threshold (Otsu or a value) with a \
         polarity, binary opening, exact distance transform, markers (h-maxima by default, or \
         peak_local_max), watershed on the negated distance, size filter. Labels are 1..n in raster \
         order of each cell's first pixel. Frames are segmented in parallel on all cores; memory \
@@ -25,8 +28,11 @@ struct Segment: ParsableCommand {
     @Option(help: "Output folder (created if needed).")
     var out: String
 
-    @Option(help: "Segmentation method: recipe.")
+    @Option(help: "Segmentation method: auto (default: colony for dark cells, recipe for bright), colony or recipe.")
     var method: String?
+
+    @Option(help: "colony: expected cell width in µm (default 1.0, E. coli); with the pixel size it sets every size.")
+    var cellWidth: Double?
 
     @Option(help: "Which cells: dark, bright or auto (the minority side of the threshold).")
     var polarity: String?
@@ -80,7 +86,9 @@ struct Segment: ParsableCommand {
     var threads: Int?
 
     func validate() throws {
-        if let method, method != "recipe" { throw ValidationError("--method must be 'recipe' (got '\(method)')") }
+        if let method, SegmentationParameters.Method(rawValue: method) == nil {
+            throw ValidationError("--method must be auto, colony or recipe (got '\(method)')")
+        }
         if let polarity, Polarity(rawValue: polarity) == nil { throw ValidationError("--polarity must be dark, bright or auto (got '\(polarity)')") }
         if let threshold, SegmentationParameters.ThresholdChoice(parsing: threshold) == nil {
             throw ValidationError("--threshold must be 'otsu' or a number (got '\(threshold)')")
@@ -113,6 +121,7 @@ struct Segment: ParsableCommand {
         if let footprint { p.footprint = footprint }
         if let minArea { p.minArea = minArea }
         if let expand { p.expand = expand }
+        if let cellWidth { p.colony.cellWidthUm = cellWidth }
         return p
     }
 

@@ -1,0 +1,507 @@
+import CellTrackCore
+
+/// Parameters of `--method colony` (docs/colony-method.md §1). One physical scale drives every
+/// size: the expected cell width in px, `w = cellWidthUm / pixelSize`. Lengths are fractions of
+/// `w`, areas fractions of `w²`, thresholds dimensionless (background σ or relative). The
+/// defaults are the prototype's (`scripts/research/colony_prototype.py`, `DEFAULTS`); the
+/// prototype's key is named in each comment.
+///
+/// ```swift
+/// var p = SegmentationParameters()
+/// p.method = .colony
+/// p.colony.cellWidthUm = 0.9           // a thinner species
+/// let result = try Segmenter.segment(image, parameters: p, pixelSize: 0.065)
+/// ```
+public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
+    /// `width_um`: expected cell width in µm (E. coli ≈ 1). Default 1.0.
+    public var cellWidthUm: Double = 1.0
+    /// `sigma_smooth`: Gaussian pre-smoothing σ, × w. Default 1/16.
+    public var smoothSigma: Double = 1.0 / 16
+    /// `t_fg`: foreground is darker than the background level by this many background σ. Default 3.
+    public var foregroundSigmas: Double = 3.0
+    /// `r_open`: radius of the binary opening of the foreground, × w (at least 1 px). Default 1/8.
+    public var openRadius: Double = 1.0 / 8
+    /// `sigma_ridge`: Hessian scale for the bright lines between cells, × w. Default 1/8.
+    public var ridgeSigma: Double = 1.0 / 8
+    /// `darkness_win`: side of the square min filter giving the local cell darkness, × w. Default 2.
+    public var darknessWindow: Double = 2.0
+    /// `t_ridge`: boundary pixel when ridge / darkness ≥ this (cuts cores apart). Default 0.035.
+    public var ridgeThreshold: Double = 0.035
+    /// `r_core`: markers are the cut foreground with EDT > coreRadius × w. Default 1/6.
+    public var coreRadius: Double = 1.0 / 6
+    /// `min_core`: markers smaller than this × w² px are dropped. Default 0.05.
+    public var minCoreArea: Double = 0.05
+    /// `trim`: keep pixels darker than trim × the mean level of the cell's marker. Default 0.2.
+    public var trim: Double = 0.2
+    /// `t_gap`: near a contact, pixels with ridge / darkness ≥ this are background. Default 0.05.
+    public var gapThreshold: Double = 0.05
+    /// `r_interface`: radius of the contact zone where the gap test applies, × w (0 = the
+    /// whole frame). Default 1/4.
+    public var interfaceRadius: Double = 0.25
+    /// `min_area`: objects smaller than this × w² px are dropped (debris). Default 1.0.
+    public var minArea: Double = 1.0
+    /// `t_obj`: objects whose mean level is not below −objectSigmas background σ are dropped. Default 6.
+    public var objectSigmas: Double = 6.0
+
+    public init() {}
+
+    /// Checks ranges; throws `ParameterError.invalid` naming the parameter (`colony.` + name).
+    public func validate() throws {
+        func check(_ name: String, _ v: Double, _ ok: (Double) -> Bool, _ reason: String) throws {
+            guard v.isFinite, ok(v) else { throw ParameterError.invalid(name: "colony.\(name)", value: "\(v)", reason: reason) }
+        }
+        try check("cellWidthUm", cellWidthUm, { $0 > 0 && $0 <= 1000 }, "must be between 0 and 1000 µm")
+        try check("smoothSigma", smoothSigma, { $0 >= 0 && $0 <= 10 }, "must be between 0 and 10 (× cell width)")
+        try check("foregroundSigmas", foregroundSigmas, { $0 > 0 }, "must be > 0")
+        try check("openRadius", openRadius, { $0 >= 0 && $0 <= 10 }, "must be between 0 and 10 (× cell width)")
+        try check("ridgeSigma", ridgeSigma, { $0 > 0 && $0 <= 10 }, "must be between 0 and 10 (× cell width)")
+        try check("darknessWindow", darknessWindow, { $0 > 0 && $0 <= 100 }, "must be between 0 and 100 (× cell width)")
+        try check("ridgeThreshold", ridgeThreshold, { $0 > 0 }, "must be > 0")
+        try check("coreRadius", coreRadius, { $0 >= 0 && $0 <= 10 }, "must be between 0 and 10 (× cell width)")
+        try check("minCoreArea", minCoreArea, { $0 >= 0 }, "must be >= 0 (× cell width²)")
+        try check("trim", trim, { $0 >= 0 && $0 <= 1 }, "must be between 0 and 1")
+        try check("gapThreshold", gapThreshold, { $0 > 0 }, "must be > 0")
+        try check("interfaceRadius", interfaceRadius, { $0 >= 0 && $0 <= 10 }, "must be between 0 and 10 (× cell width)")
+        try check("minArea", minArea, { $0 >= 0 }, "must be >= 0 (× cell width²)")
+        try check("objectSigmas", objectSigmas, { $0 >= 0 }, "must be >= 0")
+    }
+
+    /// Sizes in px for a cell width of `w` px, rounded as the prototype rounds them
+    /// (Python's `round`, half to even; windows made odd with `| 1`).
+    struct Resolved {
+        var width: Double
+        var smoothSigma: Double
+        var openRadius: Int
+        var ridgeSigma: Double
+        var darknessWindow: Int
+        var coreRadius: Double
+        var minCorePixels: Double
+        var interfaceRadius: Int      // 0 = whole frame
+        var minAreaPixels: Double
+    }
+
+    func resolved(widthPixels w: Double) -> Resolved {
+        func pyRound(_ x: Double) -> Int { Int(x.rounded(.toNearestOrEven)) }
+        return Resolved(width: w, smoothSigma: smoothSigma * w,
+                        openRadius: max(1, pyRound(openRadius * w)),
+                        ridgeSigma: ridgeSigma * w,
+                        darknessWindow: pyRound(darknessWindow * w) | 1,
+                        coreRadius: coreRadius * w, minCorePixels: minCoreArea * w * w,
+                        interfaceRadius: interfaceRadius > 0 ? max(1, pyRound(interfaceRadius * w)) : 0,
+                        minAreaPixels: minArea * w * w)
+    }
+}
+
+/// Classical segmentation of touching rods in phase contrast (`--method colony`, issue 5): the
+/// Swift port of `scripts/research/colony_prototype.py`, step by step with the same defaults
+/// (docs/colony-method.md §2):
+/// 1. Gaussian smoothing; background level and spread from the histogram peak; `s` in units of
+///    the background spread;
+/// 2. foreground `s < −t_fg`, binary opening (disk);
+/// 3. boundary ridges: smallest Hessian eigenvalue (scale-normalised), divided by the local cell
+///    darkness (square min filter);
+/// 4. markers: foreground minus ridges, EDT > r_core, 4-connected components ≥ min_core;
+/// 5. watershed on `s` from the markers inside the foreground (skimage's order);
+/// 6. edges: trim relative to each core's level, gap pixels removed near contacts, size filter;
+/// 7. objects not clearly darker than the background are dropped.
+/// Deterministic; labels 1…n in raster order of each cell's first pixel.
+enum ColonySegmenter {
+    /// Background level and spread of a smoothed frame (the prototype's `background_peak`): a
+    /// 512-bin histogram over [p0.5, p99.5] smoothed by a 5-bin box; the level is the centre of
+    /// the fullest bin at or above the median's bin; the spread is the narrower half-width at
+    /// half maximum / 1.1774 (at least one bin). numpy's arithmetic is followed (float64 edges,
+    /// float32 median); the box sums are compared as integers, which is numpy's float64 order
+    /// without its round-off.
+    static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512) -> (level: Double, spread: Double) {
+        let n = values.count
+        var work = Array(values)
+        // np.percentile(s, [0.5, 99.5]), method 'linear', float32 input → float64 result
+        func quantile(_ q: Double) -> Double {
+            let pos = Double(n - 1) * (q / 100)
+            let lo = Int(pos.rounded(.down)), hi = min(lo + 1, n - 1)
+            let gamma = pos - Double(lo)
+            let a = Preprocess.select(&work, lo)
+            let b = hi == lo ? a : Preprocess.select(&work, hi)
+            let diff = Double(b - a)                 // float32 subtraction, as numpy's _lerp
+            return gamma >= 0.5 ? Double(b) - diff * (1 - gamma) : Double(a) + diff * gamma
+        }
+        var lo = quantile(0.5), hi = quantile(99.5)
+        if lo == hi { lo -= 0.5; hi += 0.5 }     // numpy's histogram does the same
+        // np.median of float32: mean of the two middle values in float32
+        let median: Float = n % 2 == 1
+            ? Preprocess.select(&work, n / 2)
+            : (Preprocess.select(&work, n / 2 - 1) + Preprocess.select(&work, n / 2)) / 2
+        // edges = linspace(lo, hi, bins + 1)
+        let step = (hi - lo) / Double(bins)
+        var edges = (0...bins).map { lo + Double($0) * step }
+        edges[bins] = hi
+        var hist = [Int](repeating: 0, count: bins)
+        // numpy's index, then its ±1 correction against the edges (which makes the bin exact,
+        // so a multiplication may replace numpy's division)
+        let scale = Double(bins) / (hi - lo)
+        for v in values {
+            let x = Double(v)
+            if x < lo || x > hi { continue }
+            var k = Int((x - lo) * scale)
+            if k >= bins { k = bins - 1 }
+            if x < edges[k] { k -= 1 }
+            if k != bins - 1 && x >= edges[k + 1] { k += 1 }
+            hist[k] += 1
+        }
+        // 5-bin box (mode "same", zero padding) as integer sums
+        var box = [Int](repeating: 0, count: bins)
+        for i in 0..<bins {
+            var s = 0
+            for j in max(0, i - 2)...min(bins - 1, i + 2) { s += hist[j] }
+            box[i] = s
+        }
+        // searchsorted(edges, median, 'right') − 1, clamped
+        let m = Double(median)
+        var med = 0
+        while med <= bins && edges[med] <= m { med += 1 }
+        med = min(max(med - 1, 0), bins - 1)
+        var k = med
+        for i in med..<bins where box[i] > box[k] { k = i }
+        var j = k
+        while j < bins - 1 && 2 * box[j] > box[k] { j += 1 }
+        var i = k
+        while i > 0 && 2 * box[i] > box[k] { i -= 1 }
+        let width = edges[1] - edges[0]
+        let level = edges[k] + width / 2
+        let spread = max(Double(min(j - k, k - i)) * width / 1.1774, width)
+        return (level, spread)
+    }
+
+    /// The intermediate images, for tests and diagnostics.
+    struct Stages {
+        var normalised: Image<Float>      // s
+        var foreground: Mask
+        var ridgeRelative: Image<Float>
+        var markers: LabelImage
+        var watershed: LabelImage
+        var labels: LabelImage
+        var threshold: Float              // foreground threshold in the smoothed image's units
+        var darkCells: Bool
+    }
+
+    /// Whether a frame normalised for dark cells (`s`, background σ units) holds dark cells: its
+    /// dark tail below −6 σ is at least a quarter of its bright tail above +6 σ (and covers
+    /// ≥ 0.1 % of the frame). Phase contrast and bright field have dark cells next to bright
+    /// halos (ecoli-trpL: 0.3–2.7 % dark vs 0.6–4 % bright; the synthetic movies 5–22 % vs
+    /// 4–12 %); fluorescence has no pixels far below its background. The recipe's Otsu-minority
+    /// rule is not used here: on trpL frame 19 the halos make the bright side the minority.
+    static func looksDark(_ s: UnsafeBufferPointer<Float>) -> Bool {
+        var dark = 0, bright = 0
+        for v in s { if v < -6 { dark += 1 } else if v > 6 { bright += 1 } }
+        return dark * 1000 >= s.count && 4 * dark >= bright
+    }
+
+    /// Segments one frame. Assumes a non-empty image of finite pixels, validated parameters and
+    /// `widthPixels > 0`. `polarity`: `.bright` negates the image first; `.auto` decides with
+    /// `looksDark`. Returns `nil` (nothing computed beyond the normalisation) when `onlyDark`
+    /// and the cells are not dark.
+    static func segment(_ image: Image<Float>, parameters p: ColonyParameters, widthPixels: Double,
+                        polarity: Polarity, onlyDark: Bool = false, lap: (String) -> Void = { _ in }) -> Stages? {
+        let r = p.resolved(widthPixels: widthPixels)
+        let w = image.width, h = image.height, n = w * h
+
+        // 1. normalise (as dark cells first; bright cells: the negative, same machinery)
+        var smooth = r.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: r.smoothSigma) : image
+        var darkCells = polarity != .bright
+        if polarity == .bright { smooth = smooth.map { -$0 } }   // the Gaussian is odd-symmetric: exact
+        var (bg, spread) = smooth.withUnsafeBufferPointer { backgroundPeak($0) }
+        var level = Float(bg), scale = Float(max(spread, 1e-6))
+        var s = smooth.map { ($0 - level) / scale }
+        if polarity == .auto && !s.withUnsafeBufferPointer(looksDark) {
+            if onlyDark { return nil }
+            darkCells = false
+            smooth = smooth.map { -$0 }
+            (bg, spread) = smooth.withUnsafeBufferPointer { backgroundPeak($0) }
+            level = Float(bg); scale = Float(max(spread, 1e-6))
+            s = smooth.map { ($0 - level) / scale }
+        }
+        if onlyDark && !darkCells { return nil }
+        lap("normalise")
+
+        // 2. foreground
+        let tFg = Float(p.foregroundSigmas)
+        var fg = s.map { $0 < -tFg ? UInt8(1) : 0 }
+        fg = Morphology.opening(fg, .disk(radius: r.openRadius))
+        lap("foreground")
+
+        // 3. ridges relative to the local darkness
+        let lambda = Hessian.smallestEigenvalue(s, sigma: r.ridgeSigma)
+        lap("hessian")
+        let minimum = minimumFilter(s, size: r.darknessWindow)
+        lap("darkness")
+        let norm = Float(r.ridgeSigma * r.ridgeSigma)
+        var ridgeRel = [Float](repeating: 0, count: n)
+        lambda.withUnsafeBufferPointer { l in
+            minimum.withUnsafeBufferPointer { mn in
+                ridgeRel.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<n {
+                        let ridge = max(-l[i], 0) * norm
+                        let darkness = max(-mn[i], tFg)
+                        o[i] = ridge / darkness
+                    }
+                }
+            }
+        }
+        let ridgeRelative = Image(uncheckedWidth: w, height: h, pixels: ridgeRel, pixelSize: image.pixelSize)
+        lap("ridge")
+
+        // 4. markers: cut foreground, eroded through the EDT, small cores dropped
+        let tRidge = Float(p.ridgeThreshold)
+        var cut = fg
+        cut.withUnsafeMutableBufferPointer { c in
+            ridgeRel.withUnsafeBufferPointer { rr in
+                for i in 0..<n where c[i] != 0 && !(rr[i] < tRidge) { c[i] = 0 }
+            }
+        }
+        let d2 = DistanceTransform.squaredEuclidean(cut)
+        var coreMask = Mask(width: w, height: h, repeating: 0, pixelSize: image.pixelSize)
+        coreMask.withUnsafeMutableBufferPointer { c in
+            d2.withUnsafeBufferPointer { d in
+                for i in 0..<n where d[i].squareRoot() > r.coreRadius { c[i] = 1 }
+            }
+        }
+        let (coreLabels, coreCount) = Labeling.label(coreMask, connectivity: .four)
+        let markers = dropSmall(coreLabels, count: coreCount, minPixels: r.minCorePixels)
+        lap("markers")
+
+        // 5. watershed on s inside the foreground
+        let flooded = Watershed.floodUnchecked(s, markers: markers, mask: fg, connectivity: .four)
+        lap("watershed")
+
+        // 6. edges: trim, gap near contacts, size filter
+        let markerCount = Int(markers.pixels.max() ?? 0)
+        var coreSum = [Double](repeating: 0, count: markerCount + 1)
+        var coreCnt = [Int](repeating: 0, count: markerCount + 1)
+        markers.withUnsafeBufferPointer { mk in
+            s.withUnsafeBufferPointer { sv in
+                for i in 0..<n { let l = Int(mk[i]); coreSum[l] += Double(sv[i]); coreCnt[l] += 1 }
+            }
+        }
+        let trim = Float(p.trim)
+        var trimLevel = [Float](repeating: 0, count: markerCount + 1)   // trim × core level (float32)
+        for l in 1...max(markerCount, 1) where l <= markerCount {
+            trimLevel[l] = trim * Float(coreSum[l] / Double(max(coreCnt[l], 1)))
+        }
+        lap("edges")
+        let zone = contactZone(flooded, radius: r.interfaceRadius)
+        lap("contact")
+        let tGap = Float(p.gapThreshold)
+        var trimmed = flooded
+        trimmed.withUnsafeMutableBufferPointer { t in
+            s.withUnsafeBufferPointer { sv in
+                zone.withUnsafeBufferPointer { z in
+                    ridgeRel.withUnsafeBufferPointer { rr in
+                        for i in 0..<n {
+                            let l = Int(t[i])
+                            if l == 0 { continue }
+                            let keep = sv[i] < trimLevel[l] && !(z[i] != 0 && rr[i] >= tGap)
+                            if !keep { t[i] = 0 }
+                        }
+                    }
+                }
+            }
+        }
+        var labels = dropSmall(trimmed, count: markerCount, minPixels: r.minAreaPixels)
+
+        // 7. objects must be clearly darker than the background on average
+        let count = Int(labels.pixels.max() ?? 0)
+        if count > 0 {
+            var sum = [Double](repeating: 0, count: count + 1)
+            var cnt = [Int](repeating: 0, count: count + 1)
+            labels.withUnsafeBufferPointer { lb in
+                s.withUnsafeBufferPointer { sv in
+                    for i in 0..<n { let l = Int(lb[i]); sum[l] += Double(sv[i]); cnt[l] += 1 }
+                }
+            }
+            var keep = [Bool](repeating: false, count: count + 1)
+            for l in 1...count { keep[l] = !(sum[l] / Double(cnt[l]) > -p.objectSigmas) }
+            labels = Labeling.relabelSequential(labels, keep: keep)
+        }
+        labels = Labeling.relabelSequential(labels)   // raster order of first pixel
+        labels.pixelSize = image.pixelSize
+        lap("edges")
+        let threshold = (level - tFg * scale) * (darkCells ? 1 : -1)
+        return Stages(normalised: s, foreground: fg, ridgeRelative: ridgeRelative, markers: markers,
+                      watershed: flooded, labels: labels, threshold: threshold, darkCells: darkCells)
+    }
+
+    /// Labels with at least `minPixels` pixels, renumbered 1…m in label order (the prototype's
+    /// `drop_small`).
+    static func dropSmall(_ labels: LabelImage, count: Int, minPixels: Double) -> LabelImage {
+        var counts = [Int](repeating: 0, count: count + 1)
+        labels.withUnsafeBufferPointer { l in for v in l { counts[Int(v)] += 1 } }
+        var lut = [UInt32](repeating: 0, count: count + 1)
+        var next: UInt32 = 0
+        for l in 1...max(count, 1) where l <= count && Double(counts[l]) >= minPixels {
+            next += 1; lut[l] = next
+        }
+        var out = labels
+        out.withUnsafeMutableBufferPointer { o in
+            lut.withUnsafeBufferPointer { lut in for i in 0..<o.count { o[i] = lut[Int(o[i])] } }
+        }
+        return out
+    }
+
+    /// Pixels within `radius` px (Euclidean disk) of a cell–cell contact: a labelled pixel whose
+    /// 3×3 neighbourhood (inside the frame) holds another positive label. `radius == 0`: every
+    /// pixel.
+    static func contactZone(_ labels: LabelImage, radius: Int) -> Mask {
+        let w = labels.width, h = labels.height
+        if radius == 0 { return Mask(width: w, height: h, repeating: 1, pixelSize: labels.pixelSize) }
+        var contact = Mask(width: w, height: h, repeating: 0, pixelSize: labels.pixelSize)
+        labels.withUnsafeBufferPointer { l in
+            contact.withUnsafeMutableBufferPointer { c in
+                for y in 0..<h {
+                    let y0 = max(y - 1, 0), y1 = min(y + 1, h - 1)
+                    for x in 0..<w {
+                        let v = l[y * w + x]
+                        if v == 0 { continue }
+                        let x0 = max(x - 1, 0), x1 = min(x + 1, w - 1)
+                        var other = false
+                        for yy in y0...y1 {
+                            for xx in x0...x1 {
+                                let u = l[yy * w + xx]
+                                if u != 0 && u != v { other = true }
+                            }
+                        }
+                        if other { c[y * w + x] = 1 }
+                    }
+                }
+            }
+        }
+        return Morphology.dilation(contact, .disk(radius: radius))
+    }
+}
+
+extension Segmenter {
+    /// `colony`, or `auto` with dark cells: the colony segmentation. `auto` with bright cells:
+    /// `nil` (the caller runs the recipe). Polarity `auto` is decided by
+    /// `ColonySegmenter.looksDark` (not by the recipe's Otsu-minority rule, which the halos of
+    /// phase contrast can flip). Inputs are validated by the caller.
+    static func colonyIfChosen(_ image: Image<Float>, parameters p: SegmentationParameters, pixelSize: Double?,
+                               timings: inout StageTimings?) throws -> SegmentationResult? {
+        let clock = ContinuousClock()
+        var mark = clock.now
+        var cpuMark = timings == nil ? 0 : MathShim.threadCPUSeconds()
+        func lap(_ stage: String) {
+            guard timings != nil else { return }
+            let now = clock.now, cpu = MathShim.threadCPUSeconds()
+            timings?.add(stage, wall: now - mark, cpu: cpu - cpuMark)
+            mark = now; cpuMark = cpu
+        }
+        if p.method == .auto && p.polarity == .bright { return nil }
+        let px = pixelSize ?? defaultPixelSize
+        guard let stages = ColonySegmenter.segment(image, parameters: p.colony, widthPixels: p.colony.cellWidthUm / px,
+                                                   polarity: p.polarity, onlyDark: p.method == .auto, lap: lap)
+        else { return nil }
+        let regions = RegionMeasurer.measure(labels: stages.labels, intensity: image)
+        lap("measure")
+        return SegmentationResult(labels: stages.labels, regions: regions, threshold: stages.threshold,
+                                  polarity: stages.darkCells ? .dark : .bright)
+    }
+}
+
+extension ColonySegmenter {
+    /// `scipy.ndimage.minimum_filter(image, size)` (square, odd `size`, mode `reflect`), exactly
+    /// (a minimum has no round-off). Separable van Herk/Gil-Werman, 3 comparisons per pixel and
+    /// axis. The vertical pass works on whole rows (vectorisable, no strided column access) with
+    /// rolling block buffers of `3 × size` rows; the horizontal pass on one padded row at a time.
+    static func minimumFilter(_ image: Image<Float>, size k: Int) -> Image<Float> {
+        precondition(k >= 1 && k % 2 == 1, "size must be odd and positive")
+        let w = image.width, h = image.height
+        let rad = k / 2
+        guard rad > 0, w > 0, h > 0 else { return image }
+        @inline(__always) func reflect(_ i: Int, _ n: Int) -> Int { BorderMode.reflect.index(i, count: n) }
+        var mid = [Float](repeating: 0, count: w * h)
+        // vertical: extended rows e = 0..<h+2rad map to source rows reflect(e − rad); beyond: +inf
+        let padded = h + 2 * rad
+        var gCur = [Float](repeating: 0, count: k * w), gNext = gCur, hBlock = gCur
+        image.withUnsafeBufferPointer { src in
+            mid.withUnsafeMutableBufferPointer { dst in
+                // prefix minima of block b into g
+                func prefix(_ b: Int, _ g: UnsafeMutablePointer<Float>) {
+                    for i in 0..<k {
+                        let e = b * k + i
+                        let o = g + i * w
+                        if e >= padded {
+                            for x in 0..<w { o[x] = .infinity }
+                        } else {
+                            let s = reflect(e - rad, h) * w
+                            if i == 0 {
+                                for x in 0..<w { o[x] = src[s + x] }
+                            } else {
+                                let p = o - w
+                                for x in 0..<w { o[x] = min(p[x], src[s + x]) }
+                            }
+                        }
+                    }
+                }
+                gCur.withUnsafeMutableBufferPointer { gc in
+                    gNext.withUnsafeMutableBufferPointer { gn in
+                        hBlock.withUnsafeMutableBufferPointer { hb in
+                            var cur = gc.baseAddress!, next = gn.baseAddress!
+                            let hh = hb.baseAddress!
+                            prefix(0, cur)
+                            var b = 0
+                            while b * k < h {
+                                // suffix minima of block b
+                                for i in stride(from: k - 1, through: 0, by: -1) {
+                                    let e = b * k + i
+                                    let o = hh + i * w
+                                    let v: UnsafePointer<Float>? = e < padded ? UnsafePointer(src.baseAddress! + reflect(e - rad, h) * w) : nil
+                                    if i == k - 1 {
+                                        if let v { for x in 0..<w { o[x] = v[x] } } else { for x in 0..<w { o[x] = .infinity } }
+                                    } else {
+                                        let p = o + w
+                                        if let v { for x in 0..<w { o[x] = min(p[x], v[x]) } } else { for x in 0..<w { o[x] = p[x] } }
+                                    }
+                                }
+                                prefix(b + 1, next)
+                                for i in 0..<k {
+                                    let y = b * k + i
+                                    if y >= h { break }
+                                    let hrow = hh + i * w
+                                    let grow = i == 0 ? cur + (k - 1) * w : next + (i - 1) * w
+                                    for x in 0..<w { dst[y * w + x] = min(hrow[x], grow[x]) }
+                                }
+                                swap(&cur, &next)
+                                b += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // horizontal, one row at a time
+        let paddedW = w + 2 * rad
+        let blocks = (paddedW + k - 1) / k
+        var ext = [Float](repeating: .infinity, count: blocks * k)
+        var g = ext, hs = ext
+        mid.withUnsafeMutableBufferPointer { m in
+            ext.withUnsafeMutableBufferPointer { ext in
+                g.withUnsafeMutableBufferPointer { g in
+                    hs.withUnsafeMutableBufferPointer { hs in
+                        for y in 0..<h {
+                            let row = y * w
+                            for i in 0..<paddedW { ext[i] = m[row + reflect(i - rad, w)] }
+                            for b in 0..<blocks {
+                                let s = b * k
+                                g[s] = ext[s]
+                                for i in 1..<k { g[s + i] = min(g[s + i - 1], ext[s + i]) }
+                                hs[s + k - 1] = ext[s + k - 1]
+                                for i in stride(from: k - 2, through: 0, by: -1) { hs[s + i] = min(hs[s + i + 1], ext[s + i]) }
+                            }
+                            for x in 0..<w { m[row + x] = min(hs[x], g[x + k - 1]) }
+                        }
+                    }
+                }
+            }
+        }
+        return Image(uncheckedWidth: w, height: h, pixels: mid, pixelSize: image.pixelSize)
+    }
+}
