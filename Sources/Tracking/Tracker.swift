@@ -429,7 +429,7 @@ struct FrameLinker {
                     if parameters.requireAdjacentDaughters {
                         if adjacency == nil {
                             adjacency = OverlapCounter.adjacency(cur.dense, width: cur.width, height: cur.height,
-                                                                 gap: parameters.adjacencyGapPixels)
+                                                                 gap: min(64, Int((parameters.adjacencyGapUm / cur.pixelSize).rounded())))
                         }
                         adjacent = adjacency!.contains(OverlapCounter.key(Int32(a), Int32(b)))
                         if !adjacent { continue }
