@@ -309,11 +309,16 @@ struct FrameLinker {
         var overlapping = [Bool](repeating: false, count: prev.count)
         for o in overlaps { overlapping[Int(o.previous)] = true }
         let overlappingCount = overlapping.reduce(0) { $0 + ($1 ? 1 : 0) }
-        if 2 * overlappingCount < prev.count, let (vx, vy) = voteDisplacement(prev, cur) {
+        // Vote when most cells overlap nothing (a stage jump) or when no overlap is trustworthy
+        // (the drift changed since the hinted shift, e.g. a decelerating stage).
+        if 2 * overlappingCount < prev.count || confident.isEmpty, let (vx, vy) = voteDisplacement(prev, cur) {
             let sx = Int(vx.rounded()), sy = Int(vy.rounded())
             let shifted = countOverlaps(prev, cur, sx, sy)
             let shiftedConfident = confidentDisplacements(shifted, prev, cur)
-            if shiftedConfident.count >= confident.count {
+            // A vote that finds no more trustworthy matches only wins when nothing overlaps at
+            // all (a stage jump); otherwise the hinted shift stands (e.g. every cell divided).
+            if shiftedConfident.count > confident.count
+                || (shiftedConfident.count == confident.count && 2 * overlappingCount < prev.count) {
                 overlaps = shifted; confident = shiftedConfident
                 shiftX = sx; shiftY = sy; method = "vote"
                 dx = vx; dy = vy
@@ -322,6 +327,10 @@ struct FrameLinker {
         if !confident.isEmpty {
             dx = Self.median(confident.map(\.0))
             dy = Self.median(confident.map(\.1))
+        } else if method == "overlap" {
+            // Nothing to measure: drift persists, keep the hinted shift rather than snapping to 0.
+            dx = Double(shiftX)
+            dy = Double(shiftY)
         }
         let rx = Int(dx.rounded()), ry = Int(dy.rounded())
         if rx != shiftX || ry != shiftY {
