@@ -43,6 +43,6 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
-        .testTarget(name: "CLITests", dependencies: ["celltrack"]),
+        .testTarget(name: "CLITests", dependencies: ["celltrack", "Store"]),
     ]
 )

@@ -46,7 +46,7 @@ def main():
                 lut = np.zeros(int(f.max()) + 1, dtype=np.uint16)
                 lut[ids] = rng.permutation(len(ids)) + 1
                 tifffile.imwrite(os.path.join(masks, f"mask{t:03d}.tif"), lut[f])
-            subprocess.run([binary, "track", "--masks", masks, "--ctc-out", res, "--interval", "5"] + extra,
+            subprocess.run([binary, "track", "--masks", masks, "--db", res + ".sqlite", "--quiet", "--ctc-out", res, "--interval", "5"] + extra,
                            check=True, stdout=subprocess.DEVNULL)
             ours = [tifffile.imread(os.path.join(res, f"mask{t:03d}.tif")) for t in range(stack.shape[0])]
             parent = {}

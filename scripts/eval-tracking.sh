@@ -42,10 +42,10 @@ if want fluo; then
     done
     "$PY" scripts/relabel_masks.py "$FLUO/TRA" "$EVAL_DIR/fluo-masks" --seed 1
     echo "-- default parameters"
-    "$BIN" track --masks "$EVAL_DIR/fluo-masks" --ctc-out "$EVAL_DIR/fluo-default"
+    "$BIN" track --masks "$EVAL_DIR/fluo-masks" --db "$EVAL_DIR/fluo-default.sqlite" --interval 1 --quiet --ctc-out "$EVAL_DIR/fluo-default"
     grade "$EVAL_DIR/fluo-gt/01_GT" "$EVAL_DIR/fluo-default"
     echo "-- nuclei preset (scripts/eval/fluo-sim-linking.json)"
-    "$BIN" track --masks "$EVAL_DIR/fluo-masks" --ctc-out "$EVAL_DIR/fluo-res" --config scripts/eval/fluo-sim-linking.json
+    "$BIN" track --masks "$EVAL_DIR/fluo-masks" --db "$EVAL_DIR/fluo-res.sqlite" --interval 1 --quiet --ctc-out "$EVAL_DIR/fluo-res" --config scripts/eval/fluo-sim-linking.json
     grade "$EVAL_DIR/fluo-gt/01_GT" "$EVAL_DIR/fluo-res"
 fi
 
@@ -58,7 +58,7 @@ if want synth; then
         out="$EVAL_DIR/synth$seed"
         "$BIN" synth --out "$out" --frames 60 --size 384x384 --cells 4 --seed "$seed" --drift "$drift" --quiet
         "$PY" scripts/relabel_masks.py "$out/01_GT/TRA" "$out-masks" --seed "$seed"
-        "$BIN" track --masks "$out-masks" --ctc-out "$out-res" --interval 3 --pixel-size 0.065
+        "$BIN" track --masks "$out-masks" --db "$out-res.sqlite" --quiet --ctc-out "$out-res" --interval 3 --pixel-size 0.065
         grade "$out" "$out-res"
     done
 fi

@@ -58,7 +58,7 @@ def main():
         write(os.path.join(a.out, f"stack_{name}.tif"), a.size, a.frames, compression)
     write(os.path.join(a.out, "big_none.tif"), a.size, a.big_frames, None)
     write(os.path.join(a.out, "quarter_none.tif"), a.size, a.big_frames // 4, None)
-    for n in sorted(os.listdir(a.out)):
+    for n in sorted(f for f in os.listdir(a.out) if f.endswith(".tif")):
         print(f"{n}: {os.path.getsize(os.path.join(a.out, n)) / 1e6:.0f} MB")
 
 

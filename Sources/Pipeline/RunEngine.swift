@@ -78,6 +78,8 @@ public struct RunSummary: Sendable, Equatable {
     public var wallSeconds = 0.0
     public var megapixelsProcessed = 0.0
     public var databasePath = ""
+    /// Database ids of the movies, in input order.
+    public var movieIDs: [Int64] = []
     /// False when the run stopped early (`stopAfterFrames`).
     public var finished = true
 }
@@ -159,6 +161,7 @@ public enum RunEngine {
         do {
             for (movie, reader, record) in opened {
                 let movieProgress = try store.addMovie(record, runID: progress.runID)
+                summary.movieIDs.append(movieProgress.movieID)
                 let outcome = try processMovie(movie: movie, reader: reader, record: record,
                                                movieID: movieProgress.movieID,
                                                resumeAfter: movieProgress.lastCommittedFrameIndex,

@@ -24,10 +24,10 @@ public enum DistanceTransform {
     /// between columns (axis 1), as scipy's `sampling=(rowSpacing, columnSpacing)`.
     public static func euclidean(_ mask: Mask, rowSpacing: Double, columnSpacing: Double) -> Image<Float> {
         var out = [Float](repeating: 0, count: mask.count)
-        squaredEuclidean(mask, rowSpacing: rowSpacing, columnSpacing: columnSpacing) { y, row in
-            let r = y * mask.width
-            out.withUnsafeMutableBufferPointer { o in
-                for x in 0..<row.count { o[r + x] = Float(row[x].squareRoot()) }
+        out.withUnsafeMutableBufferPointer { o in
+            squaredEuclidean(mask, rowSpacing: rowSpacing, columnSpacing: columnSpacing) { y, row in
+                let orow = o.baseAddress! + y * mask.width, src = row.baseAddress!
+                for x in 0..<row.count { orow[x] = Float(src[x].squareRoot()) }
             }
         }
         return Image(uncheckedWidth: mask.width, height: mask.height, pixels: out, pixelSize: mask.pixelSize)
@@ -62,17 +62,17 @@ public enum DistanceTransform {
             rows.withUnsafeMutableBufferPointer { d in
                 for x in 0..<w { d[x] = m[x] == 0 ? 0 : none }
                 if h >= 2 {
+                    // row base pointers keep the index arithmetic unchecked, so these vectorise
                     for y in 1..<h {
-                        let r = y * w, p = r - w
+                        let cur = d.baseAddress! + y * w, prev = cur - w, mr = m.baseAddress! + y * w
                         for x in 0..<w {
-                            d[r + x] = m[r + x] == 0 ? 0 : min(d[p + x] &+ 1, none)
+                            cur[x] = mr[x] == 0 ? 0 : min(prev[x] &+ 1, none)
                         }
                     }
                     for y in stride(from: h - 2, through: 0, by: -1) {
-                        let r = y * w, n = r + w
+                        let cur = d.baseAddress! + y * w, next = cur + w
                         for x in 0..<w {
-                            let below = d[n + x] &+ 1
-                            if below < d[r + x] { d[r + x] = below }
+                            cur[x] = min(cur[x], next[x] &+ 1)
                         }
                     }
                 }

@@ -189,15 +189,17 @@ public enum Morphology {
                     if erode {
                         // every row of the disk must lie inside the image
                         if y - r < 0 || y + r >= h { continue }
-                        for x in 0..<w { o[row + x] = 1 }
+                        let orow = o.baseAddress! + row
+                        for x in 0..<w { orow[x] = 1 }
                         for dy in -r...r {
-                            let src = (y + dy) * w, t = halfWidth[dy + r]
-                            for x in 0..<w { o[row + x] &= d[src + x] > t ? 1 : 0 }
+                            let srow = d.baseAddress! + (y + dy) * w, t = halfWidth[dy + r]
+                            for x in 0..<w { orow[x] &= srow[x] > t ? 1 : 0 }
                         }
                     } else {
+                        let orow = o.baseAddress! + row
                         for dy in -r...r where y + dy >= 0 && y + dy < h {
-                            let src = (y + dy) * w, t = halfWidth[dy + r]
-                            for x in 0..<w { o[row + x] |= d[src + x] <= t ? 1 : 0 }
+                            let srow = d.baseAddress! + (y + dy) * w, t = halfWidth[dy + r]
+                            for x in 0..<w { orow[x] |= srow[x] <= t ? 1 : 0 }
                         }
                     }
                 }

@@ -81,17 +81,20 @@ public enum Preprocess {
         image.withUnsafeBufferPointer { src in
             mid.withUnsafeMutableBufferPointer { dst in
                 acc.withUnsafeMutableBufferPointer { acc in
+                    // row base pointers: index arithmetic without overflow checks vectorises
+                    let a = acc.baseAddress!
                     for y in 0..<h {
                         let c = y * w
                         let w0 = k[r]
-                        for x in 0..<w { acc[x] = Double(src[c + x]) * w0 }
+                        let s0 = src.baseAddress! + c, d0 = dst.baseAddress! + c
+                        for x in 0..<w { a[x] = Double(s0[x]) * w0 }
                         for j in stride(from: r, through: 1, by: -1) {
-                            let up = mode.index(y - j, count: h) * w
-                            let dn = mode.index(y + j, count: h) * w
+                            let up = src.baseAddress! + mode.index(y - j, count: h) * w
+                            let dn = src.baseAddress! + mode.index(y + j, count: h) * w
                             let wj = k[r - j]
-                            for x in 0..<w { acc[x] += (Double(src[up + x]) + Double(src[dn + x])) * wj }
+                            for x in 0..<w { a[x] += (Double(up[x]) + Double(dn[x])) * wj }
                         }
-                        for x in 0..<w { dst[c + x] = Float(acc[x]) }
+                        for x in 0..<w { d0[x] = Float(a[x]) }
                     }
                 }
             }
@@ -110,10 +113,13 @@ public enum Preprocess {
                             for x in 0..<w { line[x + r] = Double(src[c + x]) }
                             for i in (w + r)..<(w + 2 * r) { line[i] = Double(src[c + mode.index(i - r, count: w)]) }
                             let w0 = k[r]
-                            for x in 0..<w { acc[x] = line[x + r] * w0 }
+                            let a = acc.baseAddress!, l = line.baseAddress!
+                            let mid0 = l + r
+                            for x in 0..<w { a[x] = mid0[x] * w0 }
                             for j in stride(from: r, through: 1, by: -1) {
                                 let wj = k[r - j]
-                                for x in 0..<w { acc[x] += (line[x + r - j] + line[x + r + j]) * wj }
+                                let left = l + (r - j), right = l + (r + j)
+                                for x in 0..<w { a[x] += (left[x] + right[x]) * wj }
                             }
                             for x in 0..<w { dst[c + x] = Float(acc[x]) }
                         }
@@ -182,10 +188,11 @@ public enum Preprocess {
                         let sy = min(max((Double(y) + 0.5) * zy - 0.5, 0), Double(sh - 1))
                         let y0 = Int(sy), y1 = min(y0 + 1, sh - 1)
                         let fy = Float(sy - Double(y0)), gy = 1 - fy
-                        let a = y0 * w, c = y1 * w, row = y * w
+                        let a = wd.baseAddress! + y0 * w, c = wd.baseAddress! + y1 * w
+                        let src = p.baseAddress! + y * w, dst = o.baseAddress! + y * w
                         for x in 0..<w {
-                            let v = max(wd[a + x] * gy + wd[c + x] * fy, 1e-3)
-                            o[row + x] = p[row + x] / v
+                            let v = max(a[x] * gy + c[x] * fy, 1e-3)
+                            dst[x] = src[x] / v
                         }
                     }
                 }

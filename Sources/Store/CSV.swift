@@ -2,7 +2,7 @@ import CSQLite
 
 /// RFC 4180 CSV building (pure string functions) and export of any table, view or query.
 ///
-/// Format choices (documented in docs/sql-cookbook.md):
+/// Format choices (documented in README.md, "SQL cookbook"):
 /// - a header row with the column names; records end with CRLF as RFC 4180 says;
 /// - fields containing a comma, a double quote, CR or LF are quoted, quotes doubled;
 /// - NULL → empty field; integers in decimal; doubles in the shortest form that reads back to the

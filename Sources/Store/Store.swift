@@ -667,6 +667,34 @@ public final class Store {
         return tracks
     }
 
+    /// Every table as CSV text, by table name, leaving out what legitimately differs between
+    /// two runs of the same command on the same input: the run's timestamps and each frame's
+    /// measured processing time. Two such runs (any worker count, interrupted and resumed or
+    /// not) give equal content; tests and `celltrack` users can check it.
+    public func comparableContent() throws -> [String: String] {
+        let list = try connection.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        var tables: [String] = []
+        while try list.step() { tables.append(list.text(0)) }
+        var result: [String: String] = [:]
+        for table in tables {
+            let columns = try connection.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+            columns.bind(1, table)
+            var names: [String] = []
+            while try columns.step() {
+                let name = columns.text(0)
+                let timing = (table == "run" && (name == "started_at" || name == "ended_at"))
+                    || (table == "frame" && name == "processing_ms")
+                if !timing { names.append("\"" + name + "\"") }
+            }
+            let order = (1...min(3, names.count)).map(String.init).joined(separator: ", ")
+            var text = ""
+            _ = try exportCSV(query: "SELECT \(names.joined(separator: ", ")) FROM \"\(table)\" ORDER BY \(order)") { text += $0 }
+            result[table] = text
+        }
+        return result
+    }
+
     /// For each track of the movie, the frames in which it has a cell (ascending), by track id.
     /// A track with a closed gap misses frames between its first and last.
     public func trackFrames(movieID: Int64) throws -> [(trackID: Int, frames: [Int])] {

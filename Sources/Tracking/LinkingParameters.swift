@@ -31,10 +31,11 @@ public struct LinkingParameters: Codable, Equatable, Sendable {
     /// Prior on (sum of daughter areas) / mother area (default 0.7…1.3).
     public var minDaughterSizeRatio: Double = 0.7
     public var maxDaughterSizeRatio: Double = 1.3
-    /// Daughters must touch: a gap of at most `adjacencyGapPixels` background pixels along a row
-    /// or column (default true, 2 px).
+    /// Daughters must touch: a gap of at most `adjacencyGapUm` of background along a row or column
+    /// (default true, 0.5 µm). Segmentations that keep the bright septum line between sisters as
+    /// background (phase-contrast outlines, DeLTA's masks) leave gaps of 3–8 px at 0.065–0.13 µm/px.
     public var requireAdjacentDaughters: Bool = true
-    public var adjacencyGapPixels: Int = 2
+    public var adjacencyGapUm: Double = 0.5
     /// Close gaps of up to this many missing frames (default 2; 0 disables).
     public var maxGapFrames: Int = 2
     /// Gap links cost distance / (max displacement × frames spanned) + |ln(area ratio)|; accepted below this (default 1).
@@ -47,7 +48,7 @@ public struct LinkingParameters: Codable, Equatable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case maxDisplacementUm, fallbackPixelSizeUm, iouWeight, trackStartCost, trackEndCost, maxStageJumpUm
         case minDaughterOverlap, maxDaughterDistanceUm, maxDaughterAreaFraction, minDaughterSizeRatio
-        case maxDaughterSizeRatio, requireAdjacentDaughters, adjacencyGapPixels, maxGapFrames
+        case maxDaughterSizeRatio, requireAdjacentDaughters, adjacencyGapUm, maxGapFrames
         case gapClosingMaxCost, repairGlitches
     }
 
@@ -67,7 +68,7 @@ public struct LinkingParameters: Codable, Equatable, Sendable {
         minDaughterSizeRatio = try c.decodeIfPresent(Double.self, forKey: .minDaughterSizeRatio) ?? d.minDaughterSizeRatio
         maxDaughterSizeRatio = try c.decodeIfPresent(Double.self, forKey: .maxDaughterSizeRatio) ?? d.maxDaughterSizeRatio
         requireAdjacentDaughters = try c.decodeIfPresent(Bool.self, forKey: .requireAdjacentDaughters) ?? d.requireAdjacentDaughters
-        adjacencyGapPixels = try c.decodeIfPresent(Int.self, forKey: .adjacencyGapPixels) ?? d.adjacencyGapPixels
+        adjacencyGapUm = try c.decodeIfPresent(Double.self, forKey: .adjacencyGapUm) ?? d.adjacencyGapUm
         maxGapFrames = try c.decodeIfPresent(Int.self, forKey: .maxGapFrames) ?? d.maxGapFrames
         gapClosingMaxCost = try c.decodeIfPresent(Double.self, forKey: .gapClosingMaxCost) ?? d.gapClosingMaxCost
         repairGlitches = try c.decodeIfPresent(Bool.self, forKey: .repairGlitches) ?? d.repairGlitches
@@ -89,7 +90,7 @@ public struct LinkingParameters: Codable, Equatable, Sendable {
         try check(maxDaughterAreaFraction > 0, "maxDaughterAreaFraction", maxDaughterAreaFraction, "must be > 0")
         try check(minDaughterSizeRatio >= 0 && minDaughterSizeRatio <= maxDaughterSizeRatio, "minDaughterSizeRatio",
                   minDaughterSizeRatio, "must be in [0, maxDaughterSizeRatio]")
-        try check(adjacencyGapPixels >= 0 && adjacencyGapPixels <= 64, "adjacencyGapPixels", adjacencyGapPixels, "must be in 0…64")
+        try check(adjacencyGapUm >= 0 && adjacencyGapUm <= 5, "adjacencyGapUm", adjacencyGapUm, "must be in 0…5 µm")
         try check(maxGapFrames >= 0 && maxGapFrames <= 100, "maxGapFrames", maxGapFrames, "must be in 0…100")
         try check(gapClosingMaxCost > 0 && gapClosingMaxCost.isFinite, "gapClosingMaxCost", gapClosingMaxCost, "must be > 0")
     }

@@ -98,6 +98,46 @@ public struct Tracker: Sendable {
         previous = current
     }
 
+    /// Everything the tracker keeps besides the previous frame's label image: small per-cell
+    /// records, so a pipeline can store it with each committed frame and resume after a crash.
+    public func checkpoint() -> TrackerCheckpoint {
+        TrackerCheckpoint(parameters: parameters, graph: graph, drifts: drifts, successor: successor,
+                          successorFraction: successorFraction, maxDisplacementPx: maxDisplacementPx)
+    }
+
+    /// Resumes from `checkpoint` with the label image and regions of its last frame (re-read from
+    /// the stored masks). Adding the remaining frames then gives exactly the graph of an
+    /// uninterrupted run. Throws when the regions do not match the checkpoint's last frame.
+    ///
+    /// ```swift
+    /// var tracker = try Tracker(resuming: saved, lastLabels: masks[k], lastRegions: regions[k])
+    /// for i in (k + 1)..<n { try tracker.addFrame(index: i, labels: masks[i], regions: regions[i]) }
+    /// ```
+    public init(resuming checkpoint: TrackerCheckpoint, lastLabels: LabelImage, lastRegions: [Region]) throws {
+        try checkpoint.parameters.validate()
+        parameters = checkpoint.parameters
+        graph = checkpoint.graph
+        drifts = checkpoint.drifts
+        successor = checkpoint.successor
+        successorFraction = checkpoint.successorFraction
+        maxDisplacementPx = checkpoint.maxDisplacementPx
+        guard successor.count == graph.count, successorFraction.count == graph.count else {
+            throw ParameterError.invalid(name: "checkpoint", value: "\(successor.count) records", reason: "does not match its graph of \(graph.count) nodes")
+        }
+        guard graph.lastFrame >= 0 else { return }
+        let sorted = lastRegions.sorted { $0.label < $1.label }
+        let nodes = (0..<graph.count).filter { graph.nodes[$0].frame == graph.lastFrame }
+        guard nodes.map({ graph.nodes[$0].label }) == sorted.map(\.label) else {
+            throw ParameterError.invalid(name: "lastRegions", value: "\(sorted.count) regions",
+                                         reason: "labels differ from the checkpoint's frame \(graph.lastFrame)")
+        }
+        let dense = try DenseLabels(labels: lastLabels, regionLabels: sorted.map(\.label))
+        previous = FrameCells(frame: graph.lastFrame, width: lastLabels.width, height: lastLabels.height, dense: dense,
+                              x: sorted.map(\.centroidX), y: sorted.map(\.centroidY), area: sorted.map(\.area),
+                              nodes: nodes, border: nodes.map { graph.nodes[$0].touchesBorder },
+                              pixelSize: lastLabels.pixelSize ?? parameters.fallbackPixelSizeUm)
+    }
+
     /// The finished graph: one-frame splits and merges repaired (if enabled), then gaps of up to
     /// `maxGapFrames` missing frames closed by a global assignment. Does not change the tracker.
     public func finish() -> LineageGraph {
@@ -112,6 +152,17 @@ public struct Tracker: Sendable {
         }
         return g
     }
+}
+
+/// The tracker's state without images (see `Tracker.checkpoint()`), Codable for storage.
+public struct TrackerCheckpoint: Sendable, Equatable, Codable {
+    public var parameters: LinkingParameters
+    public var graph: LineageGraph
+    public var drifts: [FrameDrift]
+    /// Per node: node of the next frame holding most of its pixels (−1), and that fraction.
+    public var successor: [Int]
+    public var successorFraction: [Double]
+    public var maxDisplacementPx: Double
 }
 
 /// What linking needs of one frame.
@@ -258,11 +309,16 @@ struct FrameLinker {
         var overlapping = [Bool](repeating: false, count: prev.count)
         for o in overlaps { overlapping[Int(o.previous)] = true }
         let overlappingCount = overlapping.reduce(0) { $0 + ($1 ? 1 : 0) }
-        if 2 * overlappingCount < prev.count, let (vx, vy) = voteDisplacement(prev, cur) {
+        // Vote when most cells overlap nothing (a stage jump) or when no overlap is trustworthy
+        // (the drift changed since the hinted shift, e.g. a decelerating stage).
+        if 2 * overlappingCount < prev.count || confident.isEmpty, let (vx, vy) = voteDisplacement(prev, cur) {
             let sx = Int(vx.rounded()), sy = Int(vy.rounded())
             let shifted = countOverlaps(prev, cur, sx, sy)
             let shiftedConfident = confidentDisplacements(shifted, prev, cur)
-            if shiftedConfident.count >= confident.count {
+            // A vote that finds no more trustworthy matches only wins when nothing overlaps at
+            // all (a stage jump); otherwise the hinted shift stands (e.g. every cell divided).
+            if shiftedConfident.count > confident.count
+                || (shiftedConfident.count == confident.count && 2 * overlappingCount < prev.count) {
                 overlaps = shifted; confident = shiftedConfident
                 shiftX = sx; shiftY = sy; method = "vote"
                 dx = vx; dy = vy
@@ -271,6 +327,10 @@ struct FrameLinker {
         if !confident.isEmpty {
             dx = Self.median(confident.map(\.0))
             dy = Self.median(confident.map(\.1))
+        } else if method == "overlap" {
+            // Nothing to measure: drift persists, keep the hinted shift rather than snapping to 0.
+            dx = Double(shiftX)
+            dy = Double(shiftY)
         }
         let rx = Int(dx.rounded()), ry = Int(dy.rounded())
         if rx != shiftX || ry != shiftY {
@@ -378,7 +438,7 @@ struct FrameLinker {
                     if parameters.requireAdjacentDaughters {
                         if adjacency == nil {
                             adjacency = OverlapCounter.adjacency(cur.dense, width: cur.width, height: cur.height,
-                                                                 gap: parameters.adjacencyGapPixels)
+                                                                 gap: min(64, Int((parameters.adjacencyGapUm / cur.pixelSize).rounded())))
                         }
                         adjacent = adjacency!.contains(OverlapCounter.key(Int32(a), Int32(b)))
                         if !adjacent { continue }

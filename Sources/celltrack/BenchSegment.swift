@@ -2,6 +2,7 @@ import ArgumentParser
 import CellTrackCore
 import Dispatch
 import Foundation
+import ImageIO
 import Segmentation
 
 /// Hidden benchmark: `celltrack bench-segment` builds a synthetic uint16-like frame (default
@@ -18,10 +19,13 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Timed repetitions (the median is printed).") var repeats = 3
     @Option(help: "Rods in the frame.") var rods = 4000
     @Option(help: "Markers: hmax or peak.") var markers = "hmax"
+    @Option(help: "Time frame 0 of this TIFF instead of the built-in synthetic frame.") var input: String?
     @Option(help: "Method: recipe, colony or auto.") var method = "recipe"
 
     func run() throws {
-        let image = BenchSegment.syntheticFrame(width: width, height: height, rods: rods, seed: 7)
+        let image = try input.map { try MovieReader(inputs: [$0]).readFrame(0).image }
+            ?? BenchSegment.syntheticFrame(width: width, height: height, rods: rods, seed: 7)
+        let width = image.width, height = image.height
         var p = SegmentationParameters()
         p.markers = SegmentationParameters.MarkerMethod(rawValue: markers) ?? .hmax
         guard let m = SegmentationParameters.Method(rawValue: method) else {

@@ -7,7 +7,7 @@ struct CellTrack: ParsableCommand {
         commandName: "celltrack",
         abstract: "Segment, track and measure bacteria in time-lapse microscopy; results in SQLite.",
         version: CellTrackVersion.string,
-        subcommands: [Info.self, Run.self, Segment.self, Track.self, Export.self, SynthCommand.self,
+        subcommands: [Info.self, Run.self, Segment.self, TrackCommand.self, Export.self, SynthCommand.self,
                       BenchSegment.self, BenchLink.self, BenchStore.self]
     )
 }

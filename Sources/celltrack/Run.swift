@@ -172,9 +172,11 @@ enum MovieInputs {
         var used: [String: Int] = [:]
         return try inputs.map { input in
             var name = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
-            if name.isEmpty || name.contains("*") || name.contains("?") {
-                name = (absolutePath(input) as NSString).lastPathComponent
+            if let glob = name.firstIndex(where: { "*?[".contains($0) }) {
+                // A glob: its literal prefix names the movie ("Position01Channel01Frames*.tif").
+                name = String(name[..<glob]).trimmingCharacters(in: CharacterSet(charactersIn: "_-. "))
             }
+            if name.isEmpty { name = (absolutePath((input as NSString).deletingLastPathComponent) as NSString).lastPathComponent }
             used[name, default: 0] += 1
             if used[name]! > 1 { name += "-\(used[name]!)" }
             return try movie(name: name, inputs: [input])

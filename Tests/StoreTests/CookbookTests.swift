@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Store
 
-/// Every ```sql block of docs/sql-cookbook.md runs against a synthetic lineage and returns rows.
+/// Every ```sql block of the README (its SQL cookbook) runs against a synthetic lineage and returns rows.
 final class CookbookTests: StoreTestCase {
     static func sqlBlocks(in markdown: String) -> [String] {
         var blocks: [String] = []
@@ -21,12 +21,10 @@ final class CookbookTests: StoreTestCase {
     }
 
     func testEveryCookbookQueryReturnsRows() throws {
-        let markdown = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("docs/sql-cookbook.md"), encoding: .utf8)
-        let cookbook = Self.sqlBlocks(in: markdown)
+        let readme = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let cookbook = Self.sqlBlocks(in: readme)
         XCTAssertGreaterThanOrEqual(cookbook.count, 6)
-        // The README's own SQL examples (if it quotes or merges the cookbook) must run too.
-        let readme = (try? String(contentsOf: Self.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
-        let blocks = cookbook + Self.sqlBlocks(in: readme)
+        let blocks = cookbook
         let store = try Store(path: dbPath())
         try fillSynthetic(store, parameters: .init(roots: 15, frames: 36, frameIntervalMin: 5, seed: 21))
         for (i, sql) in blocks.enumerated() {

@@ -155,6 +155,21 @@ final class RandomMovieTests: XCTestCase {
         }
     }
 
+    func testResumingFromACheckpointEqualsAnUninterruptedRun() throws {
+        let movie = LaneMovie(seed: 21, frames: 24, dropProbability: 0.03)
+        let (whole, _) = try track(movie.frames)
+        for stop in [0, 7, 15] {
+            var first = try Tracker()
+            for i in 0...stop { try first.addFrame(index: i, labels: movie.frames[i], regions: regionsOf(movie.frames[i])) }
+            let saved = try JSONDecoder().decode(TrackerCheckpoint.self, from: JSONEncoder().encode(first.checkpoint()))
+            var resumed = try Tracker(resuming: saved, lastLabels: movie.frames[stop], lastRegions: regionsOf(movie.frames[stop]))
+            for i in (stop + 1)..<24 { try resumed.addFrame(index: i, labels: movie.frames[i], regions: regionsOf(movie.frames[i])) }
+            XCTAssertEqual(resumed.checkpoint(), whole.checkpoint(), "stopped after frame \(stop)")
+            XCTAssertEqual(resumed.finish(), whole.finish())
+        }
+        XCTAssertThrowsError(try Tracker(resuming: whole.checkpoint(), lastLabels: movie.frames[0], lastRegions: regionsOf(movie.frames[0])))
+    }
+
     func testNoisyMoviesKeepTheInvariants() throws {
         for seed: UInt64 in [11, 12, 13, 14] {
             let movie = LaneMovie(seed: seed, frames: 30, dropProbability: 0.05)

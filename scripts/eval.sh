@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Accuracy of celltrack against references nobody on the team wrote: ground truth in
+# ../shared/data, graded by ../shared/reference (seg_score.py, evaluate.py = the Cell Tracking
+# Challenge's own measures). Release build. Needs ../shared beside the repository.
+#
+#   scripts/eval.sh [SECTION...]        (default: all)
+#
+#   seg        segmentation (SEG, detection F1) with default parameters: ecoli-trpL (20 frames,
+#              --pixel-size 0.065), psc-phc (50 frames, silver truth), Samples/synthetic.
+#   run        the whole pipeline on synthetic movies (Samples/synthetic and three 384x384x60
+#              `celltrack synth` movies), graded from `export ctc` + the track table:
+#              TRA, division F1, growth-rate error against the true rates.
+#   track      linking of given masks (scripts/eval-tracking.sh: fluo-sim-ctc, synth GT, DeLTA).
+#   delta      `run` on the mother machine with the fluorescence channel: cells per frame and
+#              growth rates beside DeLTA's.
+#   trpl       `run` on ecoli-trpL end to end: the lineage tree as text, to inspect.
+# Environment: EVAL_DIR (default /tmp/celltrack-eval).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-$(cd .. && pwd)/shared}
+[ -d "$SHARED/data" ] || { echo "eval.sh: $SHARED/data not found (put shared/ beside the repository)" >&2; exit 1; }
+bash scripts/ensure-deps.sh
+swift build -c release --product celltrack >/dev/null
+BIN=$PWD/.build/release/celltrack
+PY=$("$SHARED/reference/setup.sh")
+EVAL_DIR=${EVAL_DIR:-/tmp/celltrack-eval}
+SECTIONS=("$@")
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(seg run track delta trpl)
+want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+mkdir -p "$EVAL_DIR"
+DELTA=$SHARED/data/mothermachine-delta/tests/data/movie_mothermachine_tif
+
+score() { # score NAME GT RESULT_DIR
+    printf "%-44s " "$1"
+    "$PY" "$SHARED/reference/seg_score.py" "$2" "$3"
+}
+
+if want seg; then
+    echo "== segmentation, default parameters (seg_score.py: SEG, detection F1 at IoU > 0.5)"
+    rm -rf "$EVAL_DIR/seg"; mkdir -p "$EVAL_DIR/seg"
+    "$BIN" segment "$SHARED/data/ecoli-trpL/img.tif" --pixel-size 0.065 --out "$EVAL_DIR/seg/trpl" >/dev/null
+    score "ecoli-trpL (20 frames, 0.065 µm/px)" "$SHARED/data/ecoli-trpL/gt_masks.tif" "$EVAL_DIR/seg/trpl"
+    "$BIN" segment "$SHARED/data/psc-phc/02" --out "$EVAL_DIR/seg/psc" >/dev/null
+    score "psc-phc (50 frames, silver truth)" "$SHARED/data/psc-phc/02_ST/SEG" "$EVAL_DIR/seg/psc"
+    "$BIN" segment Samples/synthetic/stack.tif --out "$EVAL_DIR/seg/synthetic" >/dev/null
+    score "Samples/synthetic (40 frames)" Samples/synthetic/01_GT/SEG "$EVAL_DIR/seg/synthetic"
+fi
+
+grade() { # grade GT_DIR RES_DIR
+    "$PY" "$SHARED/reference/evaluate.py" --gt "$1" --res "$2" 2>&1 \
+        | grep -E "^(GT tracks|SEG|divisions \(\+-1|  strict +growth_rate_length|  lenient +growth_rate_length)" || true
+}
+
+if want run; then
+    rm -rf "$EVAL_DIR/run"; mkdir -p "$EVAL_DIR/run"
+    echo
+    echo "== run on Samples/synthetic (40 frames 256x256), graded by evaluate.py"
+    "$BIN" run Samples/synthetic/stack.tif --db "$EVAL_DIR/run/samples.sqlite" --quiet | sed -n 2,3p
+    "$BIN" export ctc --db "$EVAL_DIR/run/samples.sqlite" --out "$EVAL_DIR/run/samples-res" >/dev/null
+    grade Samples/synthetic "$EVAL_DIR/run/samples-res"
+    for spec in "1 0" "2 0" "3 0.3"; do
+        set -- $spec
+        echo
+        echo "== run on synth seed $1, drift $2 µm/frame (384x384, 60 frames)"
+        movie="$EVAL_DIR/run/synth$1"
+        "$BIN" synth --out "$movie" --frames 60 --size 384x384 --cells 4 --seed "$1" --drift "$2" --quiet
+        "$BIN" run "$movie/stack.tif" --db "$movie.sqlite" --quiet | sed -n 2,3p
+        "$BIN" export ctc --db "$movie.sqlite" --out "$movie-res" >/dev/null
+        grade "$movie" "$movie-res"
+    done
+fi
+
+if want track; then
+    echo
+    EVAL_DIR="$EVAL_DIR/track" bash scripts/eval-tracking.sh
+fi
+
+if want delta; then
+    echo
+    echo "== mothermachine-delta: run with the fluorescence channel (Channel02) measured per cell"
+    db="$EVAL_DIR/delta.sqlite"; rm -f "$db" "$db-wal" "$db-shm"
+    "$BIN" run "$DELTA/Position01Channel01Frames*.tif" "$DELTA/Position02Channel01Frames*.tif" \
+        --measure-channel Channel01=Channel02 --db "$db" --quiet | sed -n 1,3p
+    "$BIN" export csv --db "$db" --out "$EVAL_DIR/delta-counts.csv" --query \
+        "SELECT m.name AS movie, f.frame_index, f.cell_count FROM frame f JOIN movie m USING (movie_id) ORDER BY 1, 2"
+    "$BIN" export csv --db "$db" --out "$EVAL_DIR/delta-fluo.csv" --query \
+        "SELECT m.name AS movie, count(*) AS cells, avg(cc.mean_intensity) AS mean_fluo, avg(cc.background_corrected_mean_intensity) AS mean_fluo_bg_corrected
+         FROM cell c JOIN movie m USING (movie_id) JOIN cell_channel cc ON cc.cell_id = c.cell_id AND cc.channel_index = 1 GROUP BY m.name"
+    "$BIN" export csv --db "$db" --out "$EVAL_DIR/delta-growth.csv" --query \
+        "SELECT m.name AS movie, t.growth_rate_length_per_h FROM track t JOIN movie m USING (movie_id)
+         WHERE t.growth_rate_length_per_h IS NOT NULL AND t.growth_fit_points >= 5"
+    "$PY" - "$SHARED/data/mothermachine-delta/derived" "$EVAL_DIR" <<'PYEOF'
+import csv, sys, os, statistics as st
+derived, out = sys.argv[1], sys.argv[2]
+ours = {}
+for r in csv.DictReader(open(os.path.join(out, "delta-counts.csv"))):
+    ours.setdefault(r["movie"], []).append(int(r["cell_count"]))
+rates = {}
+for r in csv.DictReader(open(os.path.join(out, "delta-growth.csv"))):
+    rates.setdefault(r["movie"], []).append(float(r["growth_rate_length_per_h"]))
+for p, movie in (("1", "Position01Channel01Frames"), ("2", "Position02Channel01Frames")):
+    rows = list(csv.DictReader(open(os.path.join(derived, f"movie_mothermachine_tif_Position00000{p}_cells.csv"))))
+    per_frame = [sum(1 for r in rows if int(r["frame"]) == f) for f in range(1, 11)]
+    # DeLTA's growthrate_length is per frame (5 min): x 12 per hour; one value per cell (track).
+    delta_rates = sorted({(r["roi"], r["cell"]): 12 * float(r["growthrate_length"]) for r in rows
+                          if int(r["last_frame"]) - int(r["first_frame"]) >= 4}.values())
+    o = ours.get(movie, [])
+    print(f"position {p}: cells per frame  DeLTA {per_frame}")
+    print(f"            celltrack {o}")
+    if rates.get(movie) and delta_rates:
+        print(f"            growth (tracks with >= 5 points), median 1/h: DeLTA {st.median(delta_rates):.3f} (n {len(delta_rates)}), "
+              f"celltrack {st.median(rates[movie]):.3f} (n {len(rates[movie])})")
+for r in csv.DictReader(open(os.path.join(out, "delta-fluo.csv"))):
+    print(f"fluorescence (Channel02) per cell, {r['movie']}: {r['cells']} cells, mean {float(r['mean_fluo']):.1f}, "
+          f"background-corrected {float(r['mean_fluo_bg_corrected']):.1f}")
+PYEOF
+fi
+
+if want trpl; then
+    echo
+    echo "== ecoli-trpL end to end (20 frames; interval unknown in the data: --interval 1, so rates are per minute x 60)"
+    db="$EVAL_DIR/trpl.sqlite"; rm -f "$db" "$db-wal" "$db-shm"
+    "$BIN" run "$SHARED/data/ecoli-trpL/img.tif" --pixel-size 0.065 --interval 1 --db "$db" --quiet | sed -n 1,3p
+    echo "cells per frame (GT: 2 -> 17):"
+    "$BIN" export csv --db "$db" --out - --query "SELECT group_concat(cell_count, ' ') AS cells FROM (SELECT cell_count FROM frame ORDER BY frame_index)" | tail -1
+    echo "lineage (track: frames first-last, fate; children indented):"
+    "$BIN" export csv --db "$db" --out "$EVAL_DIR/trpl-tracks.csv" --query \
+        "SELECT track_id, coalesce(parent_track_id, 0) AS parent, first_frame_index, last_frame_index, fate FROM track ORDER BY track_id"
+    "$PY" - "$EVAL_DIR/trpl-tracks.csv" <<'PYEOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+kids = {}
+for r in rows: kids.setdefault(r["parent"], []).append(r)
+def show(r, depth):
+    print(f"{'  ' * depth}{r['track_id']}: {r['first_frame_index']}-{r['last_frame_index']} {r['fate']}")
+    for k in kids.get(r["track_id"], []): show(k, depth + 1)
+for r in kids.get("0", []): show(r, 0)
+PYEOF
+fi
