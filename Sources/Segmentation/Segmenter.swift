@@ -229,24 +229,37 @@ public enum Segmenter {
         if p.fillHoles { fg = Morphology.fillHoles(fg) }
         lap("opening")
 
-        let dist = DistanceTransform.euclidean(fg)
-        lap("edt")
-
-        let markers: LabelImage
+        var labels: LabelImage
         switch p.markers {
         case .hmax:
-            markers = try Markers.hMaximaMarkers(dist, foreground: fg, h: Float(r.h))
+            // EDT, h-maxima markers and watershed per 8-connected foreground component, each on
+            // its bounding box: exactly the whole-frame result (see `floodComponents`), with work
+            // and memory proportional to the foreground instead of the frame.
+            var stages = ComponentStageTimes()
+            labels = floodComponents(fg, h: Float(r.h), connectivity: p.connectivity,
+                                     timed: timings != nil, times: &stages)
+            if timings != nil {
+                let now = clock.now, cpu = MathShim.threadCPUSeconds()
+                let total = stages.edt + stages.markers + stages.watershed
+                let scale = total > 0 ? (cpu - cpuMark) / total : 0
+                let wallScale = total > 0 ? (now - mark) / total : .zero
+                timings?.add("edt", wall: wallScale * stages.edt, cpu: stages.edt * scale)
+                timings?.add("markers", wall: wallScale * stages.markers, cpu: stages.markers * scale)
+                timings?.add("watershed", wall: wallScale * stages.watershed, cpu: stages.watershed * scale)
+                mark = now; cpuMark = cpu
+            }
         case .peak:
+            let dist = DistanceTransform.euclidean(fg)
+            lap("edt")
             let cc = Labeling.label(fg, connectivity: .four).labels
             let fp: StructuringElement = r.footprint > 0 ? .disk(radius: r.footprint) : .square(radius: r.minDistance)
             let peaks = try Markers.peakLocalMax(dist, minDistance: r.minDistance, excludeBorder: 0,
                                                  footprint: fp, labels: cc)
-            markers = Markers.labelPoints(peaks, width: fg.width, height: fg.height, connectivity: .four)
+            let markers = Markers.labelPoints(peaks, width: fg.width, height: fg.height, connectivity: .four)
+            lap("markers")
+            labels = Watershed.floodNegatedDistance(dist, markers: markers, mask: fg, connectivity: p.connectivity)
+            lap("watershed")
         }
-        lap("markers")
-
-        var labels = Watershed.floodNegatedDistance(dist, markers: markers, mask: fg, connectivity: p.connectivity)
-        lap("watershed")
 
         if p.clearBorder { labels = Morphology.clearBorder(labels) }
         labels = Morphology.removeSmall(labels, minArea: r.minArea)
@@ -258,5 +271,98 @@ public enum Segmenter {
         let regions = RegionMeasurer.measure(labels: labels, intensity: image)
         lap("measure")
         return SegmentationResult(labels: labels, regions: regions, threshold: thr, polarity: polarity)
+    }
+}
+
+/// Thread CPU seconds spent per stage inside `Segmenter.floodComponents`.
+struct ComponentStageTimes {
+    var edt = 0.0, markers = 0.0, watershed = 0.0
+}
+
+extension Segmenter {
+    /// EDT → h-maxima markers → watershed on −EDT, one 8-connected foreground component at a
+    /// time on its bounding box grown by one pixel (clipped to the image). Equals running the
+    /// three stages on the whole frame, because nothing crosses between 8-components:
+    /// - EDT: for a pixel p of component C the nearest pixel outside C is background, never
+    ///   another component's pixel (the digital line from p to any other component leaves C
+    ///   through a background pixel no farther than that pixel), and it lies in C's box + 1;
+    ///   where the box is clipped, the image edge is the edge either way.
+    /// - h-maxima: the reconstruction and the plateau test are 8-connected inside the
+    ///   foreground (`hMaximaMarkersUnchecked`), hence confined to C.
+    /// - watershed: the flood stays in the mask; each component's queue holds its own pixels in
+    ///   the same relative order as the whole-frame queue (markers in raster order, then pushes
+    ///   caused by its own pops).
+    /// Label values differ from the whole-frame run (offset per component), which the size
+    /// filter's renumbering in raster order of first pixel removes.
+    static func floodComponents(_ fg: Mask, h: Float, connectivity: Connectivity, timed: Bool,
+                                times: inout ComponentStageTimes) -> LabelImage {
+        let w = fg.width, hh = fg.height
+        var out = [UInt32](repeating: 0, count: w * hh)
+        var visited = [UInt8](repeating: 0, count: w * hh)
+        var stack: [Int32] = []
+        var pixels: [Int32] = []
+        var offset: UInt32 = 0
+        fg.withUnsafeBufferPointer { m in
+            visited.withUnsafeMutableBufferPointer { seen in
+                out.withUnsafeMutableBufferPointer { o in
+                    for start in 0..<(w * hh) where m[start] != 0 && seen[start] == 0 {
+                        // flood the 8-connected component, collecting its pixels and box
+                        pixels.removeAll(keepingCapacity: true)
+                        stack.append(Int32(start)); seen[start] = 1
+                        var x0 = w, x1 = -1, y0 = hh, y1 = -1
+                        while let s = stack.popLast() {
+                            let i = Int(s)
+                            pixels.append(s)
+                            let y = i / w, x = i - y * w
+                            if x < x0 { x0 = x }
+                            if x > x1 { x1 = x }
+                            if y < y0 { y0 = y }
+                            if y > y1 { y1 = y }
+                            for yy in max(y - 1, 0)...min(y + 1, hh - 1) {
+                                for xx in max(x - 1, 0)...min(x + 1, w - 1) {
+                                    let q = yy * w + xx
+                                    if m[q] != 0 && seen[q] == 0 { seen[q] = 1; stack.append(Int32(q)) }
+                                }
+                            }
+                        }
+                        let cx0 = max(x0 - 1, 0), cx1 = min(x1 + 1, w - 1)
+                        let cy0 = max(y0 - 1, 0), cy1 = min(y1 + 1, hh - 1)
+                        let cw = cx1 - cx0 + 1, ch = cy1 - cy0 + 1
+                        var crop = [UInt8](repeating: 0, count: cw * ch)
+                        for s in pixels {
+                            let i = Int(s)
+                            let y = i / w, x = i - y * w
+                            crop[(y - cy0) * cw + (x - cx0)] = 1
+                        }
+                        let cropMask = Mask(uncheckedWidth: cw, height: ch, pixels: crop)
+                        var t0 = timed ? MathShim.threadCPUSeconds() : 0
+                        func stamp(_ field: inout Double) {
+                            guard timed else { return }
+                            let t = MathShim.threadCPUSeconds(); field += t - t0; t0 = t
+                        }
+                        let dist = DistanceTransform.euclidean(cropMask)
+                        stamp(&times.edt)
+                        let markers = Markers.hMaximaMarkersUnchecked(dist, foreground: cropMask, h: h)
+                        stamp(&times.markers)
+                        let local = Watershed.floodNegatedDistance(dist, markers: markers, mask: cropMask,
+                                                                   connectivity: connectivity)
+                        var maxLocal: UInt32 = 0
+                        local.withUnsafeBufferPointer { l in
+                            for cy in 0..<ch {
+                                let src = cy * cw, dst = (cy + cy0) * w + cx0
+                                for cx in 0..<cw where l[src + cx] != 0 {
+                                    let v = l[src + cx]
+                                    o[dst + cx] = v + offset
+                                    if v > maxLocal { maxLocal = v }
+                                }
+                            }
+                        }
+                        offset += maxLocal
+                        stamp(&times.watershed)
+                    }
+                }
+            }
+        }
+        return LabelImage(uncheckedWidth: w, height: hh, pixels: out, pixelSize: fg.pixelSize)
     }
 }

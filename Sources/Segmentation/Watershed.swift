@@ -217,13 +217,29 @@ extension Watershed {
                 }
             }
         }
-        // one FIFO per bucket: (padded pixel, label)
-        var buckets = [[(pixel: Int32, label: UInt32)]](repeating: [], count: Int(maxKey) + 1)
+        // One FIFO per bucket as linked lists threaded through the pixels (each pixel is queued
+        // at most once, so `next` indexed by pixel is the whole queue storage): no per-bucket
+        // arrays, no reallocation. A pixel's label is stored when it is pushed, as in skimage.
+        let next = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let queued = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        let bucketCount = Int(maxKey) + 1
+        let head = UnsafeMutablePointer<Int32>.allocate(capacity: bucketCount)
+        let tail = UnsafeMutablePointer<Int32>.allocate(capacity: bucketCount)
+        defer { next.deallocate(); queued.deallocate(); head.deallocate(); tail.deallocate() }
+        head.initialize(repeating: -1, count: bucketCount)
+        tail.initialize(repeating: -1, count: bucketCount)
+        @inline(__always) func push(_ q: Int, _ bucket: Int, _ label: UInt32) {
+            queued[q] = label
+            next[q] = -1
+            let t = tail[bucket]
+            if t < 0 { head[bucket] = Int32(q) } else { next[Int(t)] = Int32(q) }
+            tail[bucket] = Int32(q)
+        }
         markers.withUnsafeBufferPointer { mk in
             for y in 0..<h {
                 let src = y * w, dst = (y + 1) * pw + 1
                 for x in 0..<w where mk[src + x] != 0 && key[dst + x] >= 0 {
-                    buckets[Int(key[dst + x])].append((Int32(dst + x), mk[src + x]))
+                    push(dst + x, Int(key[dst + x]), mk[src + x])
                     key[dst + x] = -1
                 }
             }
@@ -236,21 +252,21 @@ extension Watershed {
                 var k = Int(maxKey)
                 while k >= 0 {
                     // pushes while draining go to buckets <= k (bucket k may grow meanwhile)
-                    var idx = 0
-                    while idx < buckets[k].count {
-                        let (pixel, label) = buckets[k][idx]
-                        idx += 1
-                        let p = Int(pixel)
-                        out[(p / pw - 1) * w + (p % pw - 1)] = label
+                    var p32 = head[k]
+                    while p32 >= 0 {
+                        let p = Int(p32)
+                        let label = queued[p]
+                        let py = p / pw
+                        out[(py - 1) * w + (p - py * pw - 1)] = label
                         for o in nb {
                             let q = p + o
                             let kq = key[q]
                             if kq < 0 { continue }
                             key[q] = -1
-                            buckets[min(Int(kq), k)].append((Int32(q), label))
+                            push(q, min(Int(kq), k), label)
                         }
+                        p32 = next[p]
                     }
-                    buckets[k] = []
                     k -= 1
                 }
             }
