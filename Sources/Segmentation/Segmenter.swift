@@ -210,7 +210,7 @@ public enum Segmenter {
             case .otsu: t0 = try Otsu.threshold(im)
             case let .value(v): t0 = v
             }
-            polarity = Threshold.apply(im, threshold: t0, polarity: .auto).polarity
+            polarity = Threshold.resolvedPolarity(im, threshold: t0)
         }
         if r.flatFieldPixels > 0 {
             im = Preprocess.flatField(im, scalePixels: r.flatFieldPixels, darkCells: polarity == .dark)
@@ -299,66 +299,102 @@ extension Segmenter {
         let w = fg.width, hh = fg.height
         var out = [UInt32](repeating: 0, count: w * hh)
         var visited = [UInt8](repeating: 0, count: w * hh)
-        var stack: [Int32] = []
-        var pixels: [Int32] = []
+        var stack: [Int64] = []
+        var pixels: [Int64] = []
         var offset: UInt32 = 0
+        // components whose box exceeds this many times their pixel count go to the shared pass
+        let sprawlFactor = 12
+        var sprawl: [UInt8] = []
+        var sx0 = w, sx1 = -1, sy0 = hh, sy1 = -1
+        /// EDT, markers and watershed on one crop (1 = pixels to segment), labels written into
+        /// the frame with the running offset.
+        func floodCrop(_ crop: [UInt8], x0 cx0: Int, y0 cy0: Int, width cw: Int, height ch: Int,
+                       into o: UnsafeMutableBufferPointer<UInt32>, frameWidth w: Int) {
+            let cropMask = Mask(uncheckedWidth: cw, height: ch, pixels: crop)
+            var t0 = timed ? MathShim.threadCPUSeconds() : 0
+            func stamp(_ field: inout Double) {
+                guard timed else { return }
+                let t = MathShim.threadCPUSeconds(); field += t - t0; t0 = t
+            }
+            let dist = DistanceTransform.euclidean(cropMask)
+            stamp(&times.edt)
+            let markers = Markers.hMaximaMarkersUnchecked(dist, foreground: cropMask, h: h)
+            stamp(&times.markers)
+            let local = Watershed.floodNegatedDistance(dist, markers: markers, mask: cropMask,
+                                                       connectivity: connectivity)
+            var maxLocal: UInt32 = 0
+            local.withUnsafeBufferPointer { l in
+                for cy in 0..<ch {
+                    let src = cy * cw, dst = (cy + cy0) * w + cx0
+                    for cx in 0..<cw where l[src + cx] != 0 {
+                        let v = l[src + cx]
+                        o[dst + cx] = v + offset
+                        if v > maxLocal { maxLocal = v }
+                    }
+                }
+            }
+            offset += maxLocal
+            stamp(&times.watershed)
+        }
         fg.withUnsafeBufferPointer { m in
             visited.withUnsafeMutableBufferPointer { seen in
                 out.withUnsafeMutableBufferPointer { o in
                     for start in 0..<(w * hh) where m[start] != 0 && seen[start] == 0 {
                         // flood the 8-connected component, collecting its pixels and box
                         pixels.removeAll(keepingCapacity: true)
-                        stack.append(Int32(start)); seen[start] = 1
+                        // (x, y) packed in one Int64: no division per pixel
+                        let sy = start / w
+                        stack.append(Int64(sy) << 32 | Int64(start - sy * w)); seen[start] = 1
                         var x0 = w, x1 = -1, y0 = hh, y1 = -1
                         while let s = stack.popLast() {
-                            let i = Int(s)
                             pixels.append(s)
-                            let y = i / w, x = i - y * w
+                            let y = Int(s >> 32), x = Int(s & 0xFFFF_FFFF)
                             if x < x0 { x0 = x }
                             if x > x1 { x1 = x }
                             if y < y0 { y0 = y }
                             if y > y1 { y1 = y }
-                            for yy in max(y - 1, 0)...min(y + 1, hh - 1) {
-                                for xx in max(x - 1, 0)...min(x + 1, w - 1) {
-                                    let q = yy * w + xx
-                                    if m[q] != 0 && seen[q] == 0 { seen[q] = 1; stack.append(Int32(q)) }
+                            let xa = x > 0 ? x - 1 : x, xb = x < w - 1 ? x + 1 : x
+                            var yy = y > 0 ? y - 1 : y
+                            let yb = y < hh - 1 ? y + 1 : y
+                            while yy <= yb {
+                                var q = yy * w + xa
+                                for xx in xa...xb {
+                                    if m[q] != 0 && seen[q] == 0 { seen[q] = 1; stack.append(Int64(yy) << 32 | Int64(xx)) }
+                                    q += 1
                                 }
+                                yy += 1
                             }
                         }
                         let cx0 = max(x0 - 1, 0), cx1 = min(x1 + 1, w - 1)
                         let cy0 = max(y0 - 1, 0), cy1 = min(y1 + 1, hh - 1)
+                        if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > sprawlFactor * pixels.count {
+                            // a sprawling component (its box is mostly other pixels): its box
+                            // work would dwarf its pixels, so it joins one shared pass
+                            if sprawl.isEmpty { sprawl = [UInt8](repeating: 0, count: w * hh) }
+                            for s in pixels { sprawl[Int(s >> 32) * w + Int(s & 0xFFFF_FFFF)] = 1 }
+                            sx0 = min(sx0, cx0); sx1 = max(sx1, cx1); sy0 = min(sy0, cy0); sy1 = max(sy1, cy1)
+                            continue
+                        }
                         let cw = cx1 - cx0 + 1, ch = cy1 - cy0 + 1
                         var crop = [UInt8](repeating: 0, count: cw * ch)
                         for s in pixels {
-                            let i = Int(s)
-                            let y = i / w, x = i - y * w
+                            let y = Int(s >> 32), x = Int(s & 0xFFFF_FFFF)
                             crop[(y - cy0) * cw + (x - cx0)] = 1
                         }
-                        let cropMask = Mask(uncheckedWidth: cw, height: ch, pixels: crop)
-                        var t0 = timed ? MathShim.threadCPUSeconds() : 0
-                        func stamp(_ field: inout Double) {
-                            guard timed else { return }
-                            let t = MathShim.threadCPUSeconds(); field += t - t0; t0 = t
-                        }
-                        let dist = DistanceTransform.euclidean(cropMask)
-                        stamp(&times.edt)
-                        let markers = Markers.hMaximaMarkersUnchecked(dist, foreground: cropMask, h: h)
-                        stamp(&times.markers)
-                        let local = Watershed.floodNegatedDistance(dist, markers: markers, mask: cropMask,
-                                                                   connectivity: connectivity)
-                        var maxLocal: UInt32 = 0
-                        local.withUnsafeBufferPointer { l in
+                        floodCrop(crop, x0: cx0, y0: cy0, width: cw, height: ch, into: o, frameWidth: w)
+                    }
+                    if !sprawl.isEmpty {
+                        // the sprawling components together, on the box of their union (exact for
+                        // any union of components, for the same reasons)
+                        let cw = sx1 - sx0 + 1, ch = sy1 - sy0 + 1
+                        var crop = [UInt8](repeating: 0, count: cw * ch)
+                        sprawl.withUnsafeBufferPointer { sp in
                             for cy in 0..<ch {
-                                let src = cy * cw, dst = (cy + cy0) * w + cx0
-                                for cx in 0..<cw where l[src + cx] != 0 {
-                                    let v = l[src + cx]
-                                    o[dst + cx] = v + offset
-                                    if v > maxLocal { maxLocal = v }
-                                }
+                                let src = (cy + sy0) * w + sx0, dst = cy * cw
+                                for cx in 0..<cw { crop[dst + cx] = sp[src + cx] }
                             }
                         }
-                        offset += maxLocal
-                        stamp(&times.watershed)
+                        floodCrop(crop, x0: sx0, y0: sy0, width: cw, height: ch, into: o, frameWidth: w)
                     }
                 }
             }
