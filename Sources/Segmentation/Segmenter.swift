@@ -262,9 +262,8 @@ public enum Segmenter {
         }
 
         if p.clearBorder { labels = Morphology.clearBorder(labels) }
-        labels = Morphology.removeSmall(labels, minArea: r.minArea)
         let grow = polarity == .dark ? r.expandDark : r.expandBright
-        if grow >= 1 - 1e-5 { labels = Morphology.expandLabels(labels, distance: grow) }
+        removeSmallThenExpand(&labels, minArea: r.minArea, distance: grow >= 1 - 1e-5 ? grow : 0)
         labels.pixelSize = image.pixelSize
         lap("filter")
 
@@ -400,5 +399,78 @@ extension Segmenter {
             }
         }
         return LabelImage(uncheckedWidth: w, height: hh, pixels: out, pixelSize: fg.pixelSize)
+    }
+}
+
+extension Segmenter {
+    /// `Morphology.expandLabels(Morphology.removeSmall(labels, minArea), distance)` in place, with
+    /// the expansion searched only around the kept cells' boxes (every pixel the expansion can
+    /// reach lies within `distance` of a cell, hence in its box grown by `distance`), instead
+    /// of over the whole frame. Same result: one counting pass, renumbering in raster order of
+    /// first pixel, then for each unlabelled pixel near a cell the nearest labelled pixel within
+    /// the disk of radius ⌊distance⌋ (ties: smaller dy, then dx), as `expandLabels` decides.
+    /// `distance` 0 = no expansion.
+    static func removeSmallThenExpand(_ labels: inout LabelImage, minArea: Int, distance: Double) {
+        let w = labels.width, h = labels.height
+        guard w > 0, h > 0 else { return }
+        var maxLabel: UInt32 = 0
+        labels.withUnsafeBufferPointer { l in for v in l where v > maxLabel { maxLabel = v } }
+        if maxLabel == 0 { return }
+        let n = Int(maxLabel) + 1
+        var count = [Int32](repeating: 0, count: n)
+        var bx0 = [Int32](repeating: Int32.max, count: n), by0 = bx0
+        var bx1 = [Int32](repeating: -1, count: n), by1 = bx1
+        var map = [UInt32](repeating: UInt32.max, count: n)
+        var kept: [Int] = []
+        labels.withUnsafeMutableBufferPointer { l in
+            for y in 0..<h {
+                let row = y * w
+                for x in 0..<w {
+                    let v = Int(l[row + x])
+                    if v == 0 { continue }
+                    count[v] += 1
+                    if Int32(x) < bx0[v] { bx0[v] = Int32(x) }
+                    if Int32(x) > bx1[v] { bx1[v] = Int32(x) }
+                    if by0[v] > Int32(y) { by0[v] = Int32(y) }
+                    by1[v] = Int32(y)
+                }
+            }
+            var next: UInt32 = 0
+            for i in 0..<l.count {
+                let v = Int(l[i])
+                if v == 0 { continue }
+                if Int(count[v]) < minArea { l[i] = 0; continue }
+                if map[v] == UInt32.max { next += 1; map[v] = next; kept.append(v) }
+                l[i] = map[v]
+            }
+        }
+        let reach = distance * (1 + 1e-5)   // as expandLabels: tolerate µm→px round-off
+        let r = Int(reach.rounded(.down))
+        guard distance > 0, r > 0, !kept.isEmpty else { return }
+        var offsets: [(dx: Int, dy: Int, d2: Int)] = []
+        for dy in -r...r { for dx in -r...r where dx * dx + dy * dy <= r * r && !(dx == 0 && dy == 0) {
+            offsets.append((dx, dy, dx * dx + dy * dy))
+        } }
+        offsets.sort { $0.d2 != $1.d2 ? $0.d2 < $1.d2 : ($0.dy != $1.dy ? $0.dy < $1.dy : $0.dx < $1.dx) }
+        var grown: [(index: Int, label: UInt32)] = []
+        labels.withUnsafeBufferPointer { l in
+            for v in kept {
+                let x0 = max(Int(bx0[v]) - r, 0), x1 = min(Int(bx1[v]) + r, w - 1)
+                let y0 = max(Int(by0[v]) - r, 0), y1 = min(Int(by1[v]) + r, h - 1)
+                for y in y0...y1 {
+                    for x in x0...x1 where l[y * w + x] == 0 {
+                        for o in offsets {
+                            let xx = x + o.dx, yy = y + o.dy
+                            if xx < 0 || yy < 0 || xx >= w || yy >= h { continue }
+                            let u = l[yy * w + xx]
+                            if u != 0 { grown.append((y * w + x, u)); break }
+                        }
+                    }
+                }
+            }
+        }
+        labels.withUnsafeMutableBufferPointer { l in
+            for g in grown { l[g.index] = g.label }
+        }
     }
 }
