@@ -20,16 +20,7 @@ public struct PipelineConfiguration: Codable, Equatable, Sendable {
     public var pixelSizeUm: Double? = nil
     /// Minutes between frames. nil: from the file's metadata; `run` stops if it is unknown.
     public var frameIntervalMin: Double? = nil
-    /// Segmentation; `run` uses the recipe by default (not `auto`): the colony method leaves the
-    /// 3–6 px bright gap between touching cells as background, and the linker's division test
-    /// (`LinkingParameters.adjacencyGapPixels`, 2 px) then misses most divisions (4 of 27 on
-    /// Samples/synthetic). `"segmentation": {"method": "colony"}` (with a larger adjacency gap,
-    /// e.g. 8) selects it.
-    public var segmentation: SegmentationParameters = {
-        var s = SegmentationParameters()
-        s.method = .recipe
-        return s
-    }()
+    public var segmentation = SegmentationParameters()
     public var linking = LinkingParameters()
     public var lineage = LineageParameters()
 

@@ -84,9 +84,13 @@ public struct RunSummary: Sendable, Equatable {
     public var finished = true
 }
 
-/// A frame after the parallel stage: everything the ordered stage needs, nothing more.
+/// A frame after the parallel stage: everything the ordered stage needs, nothing more. No label
+/// image: the ordered stage repaints it from the cells' mask RLE (a few KB per frame instead of
+/// 4 bytes per pixel), so frames waiting in the window cost almost nothing.
 struct ProcessedFrame: Sendable {
-    var labels: LabelImage
+    var width: Int
+    var height: Int
+    var pixelSize: Double?
     var regions: [Region]
     var record: FrameRecord
     var cells: [CellRecord]
@@ -246,13 +250,14 @@ public enum RunEngine {
         let limit = budget.map { min($0, remaining) } ?? remaining
         let reporter = ProgressReporter(total: remaining, mode: request.progress)
         var processed = 0
-        try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 2,
+        try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 1,
                                 produce: { index, worker in
             try processFrame(index: index, reader: readers[worker], channelReaders: channelReaders[worker],
                              measuredChannels: measured, source: source, config: config,
                              pixelSize: pixelSize, interval: interval)
         }, consume: { index, frame in
-            try link(&tracker, index: index, labels: frame.labels, regions: frame.regions, reader: reader)
+            let labels = try paintLabels(frame)
+            try link(&tracker, index: index, labels: labels, regions: frame.regions, reader: reader)
             try store.writeFrame(frame.record, cells: frame.cells, movieID: movieID)
             processed += 1
             cellCount += frame.cells.count
@@ -340,7 +345,18 @@ public enum RunEngine {
                                  sourcePage: frameSource.page, foregroundFraction: quality.foregroundFraction,
                                  cellCount: regions.count, meanIntensity: quality.meanIntensity,
                                  focusMeasure: quality.focusMeasure, processingMs: ms)
-        return ProcessedFrame(labels: labels, regions: regions, record: record, cells: cells)
+        return ProcessedFrame(width: labels.width, height: labels.height, pixelSize: labels.pixelSize,
+                              regions: regions, record: record, cells: cells)
+    }
+
+    /// The frame's label image rebuilt from its cells' mask RLE (exactly the segmented labels:
+    /// every labelled pixel belongs to one cell, whose box and mask were encoded from them).
+    static func paintLabels(_ frame: ProcessedFrame) throws -> LabelImage {
+        var labels = LabelImage(width: frame.width, height: frame.height, repeating: 0, pixelSize: frame.pixelSize)
+        for cell in frame.cells {
+            try MaskRLE.paint(cell.maskRLE, label: cell.label, bbox: cell.bbox, into: &labels)
+        }
+        return labels
     }
 
     /// Mean of the pixels outside every cell; nil when the cells cover the frame.

@@ -226,7 +226,7 @@ public enum Segmenter {
             case .otsu: t0 = try Otsu.threshold(im)
             case let .value(v): t0 = v
             }
-            polarity = Threshold.apply(im, threshold: t0, polarity: .auto).polarity
+            polarity = Threshold.resolvedPolarity(im, threshold: t0)
         }
         if r.flatFieldPixels > 0 {
             im = Preprocess.flatField(im, scalePixels: r.flatFieldPixels, darkCells: polarity == .dark)
@@ -245,34 +245,248 @@ public enum Segmenter {
         if p.fillHoles { fg = Morphology.fillHoles(fg) }
         lap("opening")
 
-        let dist = DistanceTransform.euclidean(fg)
-        lap("edt")
-
-        let markers: LabelImage
+        var labels: LabelImage
         switch p.markers {
         case .hmax:
-            markers = try Markers.hMaximaMarkers(dist, foreground: fg, h: Float(r.h))
+            // EDT, h-maxima markers and watershed per 8-connected foreground component, each on
+            // its bounding box: exactly the whole-frame result (see `floodComponents`), with work
+            // and memory proportional to the foreground instead of the frame.
+            var stages = ComponentStageTimes()
+            labels = floodComponents(fg, h: Float(r.h), connectivity: p.connectivity,
+                                     timed: timings != nil, times: &stages)
+            if timings != nil {
+                let now = clock.now, cpu = MathShim.threadCPUSeconds()
+                let total = stages.edt + stages.markers + stages.watershed
+                let scale = total > 0 ? (cpu - cpuMark) / total : 0
+                let wallScale = total > 0 ? (now - mark) / total : .zero
+                timings?.add("edt", wall: wallScale * stages.edt, cpu: stages.edt * scale)
+                timings?.add("markers", wall: wallScale * stages.markers, cpu: stages.markers * scale)
+                timings?.add("watershed", wall: wallScale * stages.watershed, cpu: stages.watershed * scale)
+                mark = now; cpuMark = cpu
+            }
         case .peak:
+            let dist = DistanceTransform.euclidean(fg)
+            lap("edt")
             let cc = Labeling.label(fg, connectivity: .four).labels
             let fp: StructuringElement = r.footprint > 0 ? .disk(radius: r.footprint) : .square(radius: r.minDistance)
             let peaks = try Markers.peakLocalMax(dist, minDistance: r.minDistance, excludeBorder: 0,
                                                  footprint: fp, labels: cc)
-            markers = Markers.labelPoints(peaks, width: fg.width, height: fg.height, connectivity: .four)
+            let markers = Markers.labelPoints(peaks, width: fg.width, height: fg.height, connectivity: .four)
+            lap("markers")
+            labels = Watershed.floodNegatedDistance(dist, markers: markers, mask: fg, connectivity: p.connectivity)
+            lap("watershed")
         }
-        lap("markers")
-
-        var labels = Watershed.floodNegatedDistance(dist, markers: markers, mask: fg, connectivity: p.connectivity)
-        lap("watershed")
 
         if p.clearBorder { labels = Morphology.clearBorder(labels) }
-        labels = Morphology.removeSmall(labels, minArea: r.minArea)
         let grow = polarity == .dark ? r.expandDark : r.expandBright
-        if grow >= 1 - 1e-5 { labels = Morphology.expandLabels(labels, distance: grow) }
+        removeSmallThenExpand(&labels, minArea: r.minArea, distance: grow >= 1 - 1e-5 ? grow : 0)
         labels.pixelSize = image.pixelSize
         lap("filter")
 
         let regions = RegionMeasurer.measure(labels: labels, intensity: image)
         lap("measure")
         return SegmentationResult(labels: labels, regions: regions, threshold: thr, polarity: polarity)
+    }
+}
+
+/// Thread CPU seconds spent per stage inside `Segmenter.floodComponents`.
+struct ComponentStageTimes {
+    var edt = 0.0, markers = 0.0, watershed = 0.0
+}
+
+extension Segmenter {
+    /// EDT → h-maxima markers → watershed on −EDT, one 8-connected foreground component at a
+    /// time on its bounding box grown by one pixel (clipped to the image). Equals running the
+    /// three stages on the whole frame, because nothing crosses between 8-components:
+    /// - EDT: for a pixel p of component C the nearest pixel outside C is background, never
+    ///   another component's pixel (the digital line from p to any other component leaves C
+    ///   through a background pixel no farther than that pixel), and it lies in C's box + 1;
+    ///   where the box is clipped, the image edge is the edge either way.
+    /// - h-maxima: the reconstruction and the plateau test are 8-connected inside the
+    ///   foreground (`hMaximaMarkersUnchecked`), hence confined to C.
+    /// - watershed: the flood stays in the mask; each component's queue holds its own pixels in
+    ///   the same relative order as the whole-frame queue (markers in raster order, then pushes
+    ///   caused by its own pops).
+    /// Label values differ from the whole-frame run (offset per component), which the size
+    /// filter's renumbering in raster order of first pixel removes.
+    static func floodComponents(_ fg: Mask, h: Float, connectivity: Connectivity, timed: Bool,
+                                times: inout ComponentStageTimes) -> LabelImage {
+        let w = fg.width, hh = fg.height
+        var out = [UInt32](repeating: 0, count: w * hh)
+        var visited = [UInt8](repeating: 0, count: w * hh)
+        var stack: [Int64] = []
+        var pixels: [Int64] = []
+        var offset: UInt32 = 0
+        // components whose box exceeds this many times their pixel count go to the shared pass
+        let sprawlFactor = 12
+        var sprawl: [UInt8] = []
+        var sx0 = w, sx1 = -1, sy0 = hh, sy1 = -1
+        /// EDT, markers and watershed on one crop (1 = pixels to segment), labels written into
+        /// the frame with the running offset.
+        func floodCrop(_ crop: [UInt8], x0 cx0: Int, y0 cy0: Int, width cw: Int, height ch: Int,
+                       into o: UnsafeMutableBufferPointer<UInt32>, frameWidth w: Int) {
+            let cropMask = Mask(uncheckedWidth: cw, height: ch, pixels: crop)
+            var t0 = timed ? MathShim.threadCPUSeconds() : 0
+            func stamp(_ field: inout Double) {
+                guard timed else { return }
+                let t = MathShim.threadCPUSeconds(); field += t - t0; t0 = t
+            }
+            let dist = DistanceTransform.euclidean(cropMask)
+            stamp(&times.edt)
+            let markers = Markers.hMaximaMarkersUnchecked(dist, foreground: cropMask, h: h)
+            stamp(&times.markers)
+            let local = Watershed.floodNegatedDistance(dist, markers: markers, mask: cropMask,
+                                                       connectivity: connectivity)
+            var maxLocal: UInt32 = 0
+            local.withUnsafeBufferPointer { l in
+                for cy in 0..<ch {
+                    let src = cy * cw, dst = (cy + cy0) * w + cx0
+                    for cx in 0..<cw where l[src + cx] != 0 {
+                        let v = l[src + cx]
+                        o[dst + cx] = v + offset
+                        if v > maxLocal { maxLocal = v }
+                    }
+                }
+            }
+            offset += maxLocal
+            stamp(&times.watershed)
+        }
+        fg.withUnsafeBufferPointer { m in
+            visited.withUnsafeMutableBufferPointer { seen in
+                out.withUnsafeMutableBufferPointer { o in
+                    for start in 0..<(w * hh) where m[start] != 0 && seen[start] == 0 {
+                        // flood the 8-connected component, collecting its pixels and box
+                        pixels.removeAll(keepingCapacity: true)
+                        // (x, y) packed in one Int64: no division per pixel
+                        let sy = start / w
+                        stack.append(Int64(sy) << 32 | Int64(start - sy * w)); seen[start] = 1
+                        var x0 = w, x1 = -1, y0 = hh, y1 = -1
+                        while let s = stack.popLast() {
+                            pixels.append(s)
+                            let y = Int(s >> 32), x = Int(s & 0xFFFF_FFFF)
+                            if x < x0 { x0 = x }
+                            if x > x1 { x1 = x }
+                            if y < y0 { y0 = y }
+                            if y > y1 { y1 = y }
+                            let xa = x > 0 ? x - 1 : x, xb = x < w - 1 ? x + 1 : x
+                            var yy = y > 0 ? y - 1 : y
+                            let yb = y < hh - 1 ? y + 1 : y
+                            while yy <= yb {
+                                var q = yy * w + xa
+                                for xx in xa...xb {
+                                    if m[q] != 0 && seen[q] == 0 { seen[q] = 1; stack.append(Int64(yy) << 32 | Int64(xx)) }
+                                    q += 1
+                                }
+                                yy += 1
+                            }
+                        }
+                        let cx0 = max(x0 - 1, 0), cx1 = min(x1 + 1, w - 1)
+                        let cy0 = max(y0 - 1, 0), cy1 = min(y1 + 1, hh - 1)
+                        if (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > sprawlFactor * pixels.count {
+                            // a sprawling component (its box is mostly other pixels): its box
+                            // work would dwarf its pixels, so it joins one shared pass
+                            if sprawl.isEmpty { sprawl = [UInt8](repeating: 0, count: w * hh) }
+                            for s in pixels { sprawl[Int(s >> 32) * w + Int(s & 0xFFFF_FFFF)] = 1 }
+                            sx0 = min(sx0, cx0); sx1 = max(sx1, cx1); sy0 = min(sy0, cy0); sy1 = max(sy1, cy1)
+                            continue
+                        }
+                        let cw = cx1 - cx0 + 1, ch = cy1 - cy0 + 1
+                        var crop = [UInt8](repeating: 0, count: cw * ch)
+                        for s in pixels {
+                            let y = Int(s >> 32), x = Int(s & 0xFFFF_FFFF)
+                            crop[(y - cy0) * cw + (x - cx0)] = 1
+                        }
+                        floodCrop(crop, x0: cx0, y0: cy0, width: cw, height: ch, into: o, frameWidth: w)
+                    }
+                    if !sprawl.isEmpty {
+                        // the sprawling components together, on the box of their union (exact for
+                        // any union of components, for the same reasons)
+                        let cw = sx1 - sx0 + 1, ch = sy1 - sy0 + 1
+                        var crop = [UInt8](repeating: 0, count: cw * ch)
+                        sprawl.withUnsafeBufferPointer { sp in
+                            for cy in 0..<ch {
+                                let src = (cy + sy0) * w + sx0, dst = cy * cw
+                                for cx in 0..<cw { crop[dst + cx] = sp[src + cx] }
+                            }
+                        }
+                        floodCrop(crop, x0: sx0, y0: sy0, width: cw, height: ch, into: o, frameWidth: w)
+                    }
+                }
+            }
+        }
+        return LabelImage(uncheckedWidth: w, height: hh, pixels: out, pixelSize: fg.pixelSize)
+    }
+}
+
+extension Segmenter {
+    /// `Morphology.expandLabels(Morphology.removeSmall(labels, minArea), distance)` in place, with
+    /// the expansion searched only around the kept cells' boxes (every pixel the expansion can
+    /// reach lies within `distance` of a cell, hence in its box grown by `distance`), instead
+    /// of over the whole frame. Same result: one counting pass, renumbering in raster order of
+    /// first pixel, then for each unlabelled pixel near a cell the nearest labelled pixel within
+    /// the disk of radius ⌊distance⌋ (ties: smaller dy, then dx), as `expandLabels` decides.
+    /// `distance` 0 = no expansion.
+    static func removeSmallThenExpand(_ labels: inout LabelImage, minArea: Int, distance: Double) {
+        let w = labels.width, h = labels.height
+        guard w > 0, h > 0 else { return }
+        var maxLabel: UInt32 = 0
+        labels.withUnsafeBufferPointer { l in for v in l where v > maxLabel { maxLabel = v } }
+        if maxLabel == 0 { return }
+        let n = Int(maxLabel) + 1
+        var count = [Int32](repeating: 0, count: n)
+        var bx0 = [Int32](repeating: Int32.max, count: n), by0 = bx0
+        var bx1 = [Int32](repeating: -1, count: n), by1 = bx1
+        var map = [UInt32](repeating: UInt32.max, count: n)
+        var kept: [Int] = []
+        labels.withUnsafeMutableBufferPointer { l in
+            for y in 0..<h {
+                let row = y * w
+                for x in 0..<w {
+                    let v = Int(l[row + x])
+                    if v == 0 { continue }
+                    count[v] += 1
+                    if Int32(x) < bx0[v] { bx0[v] = Int32(x) }
+                    if Int32(x) > bx1[v] { bx1[v] = Int32(x) }
+                    if by0[v] > Int32(y) { by0[v] = Int32(y) }
+                    by1[v] = Int32(y)
+                }
+            }
+            var next: UInt32 = 0
+            for i in 0..<l.count {
+                let v = Int(l[i])
+                if v == 0 { continue }
+                if Int(count[v]) < minArea { l[i] = 0; continue }
+                if map[v] == UInt32.max { next += 1; map[v] = next; kept.append(v) }
+                l[i] = map[v]
+            }
+        }
+        let reach = distance * (1 + 1e-5)   // as expandLabels: tolerate µm→px round-off
+        let r = Int(reach.rounded(.down))
+        guard distance > 0, r > 0, !kept.isEmpty else { return }
+        var offsets: [(dx: Int, dy: Int, d2: Int)] = []
+        for dy in -r...r { for dx in -r...r where dx * dx + dy * dy <= r * r && !(dx == 0 && dy == 0) {
+            offsets.append((dx, dy, dx * dx + dy * dy))
+        } }
+        offsets.sort { $0.d2 != $1.d2 ? $0.d2 < $1.d2 : ($0.dy != $1.dy ? $0.dy < $1.dy : $0.dx < $1.dx) }
+        var grown: [(index: Int, label: UInt32)] = []
+        labels.withUnsafeBufferPointer { l in
+            for v in kept {
+                let x0 = max(Int(bx0[v]) - r, 0), x1 = min(Int(bx1[v]) + r, w - 1)
+                let y0 = max(Int(by0[v]) - r, 0), y1 = min(Int(by1[v]) + r, h - 1)
+                for y in y0...y1 {
+                    for x in x0...x1 where l[y * w + x] == 0 {
+                        for o in offsets {
+                            let xx = x + o.dx, yy = y + o.dy
+                            if xx < 0 || yy < 0 || xx >= w || yy >= h { continue }
+                            let u = l[yy * w + xx]
+                            if u != 0 { grown.append((y * w + x, u)); break }
+                        }
+                    }
+                }
+            }
+        }
+        labels.withUnsafeMutableBufferPointer { l in
+            for g in grown { l[g.index] = g.label }
+        }
     }
 }

@@ -68,18 +68,34 @@ public enum Otsu {
     /// numpy `histogram(a, bins=256)` fast path for float32 data, exactly.
     static func floatHistogram(_ p: UnsafeBufferPointer<Float>, lo: Float, hi: Float) -> [Int] {
         let edges = histogramEdges(lo: lo, hi: hi)
-        var counts = [Int](repeating: 0, count: 256)
         let denom = hi - lo
+        // four interleaved tables: runs of equal bins (the background) would otherwise chain
+        // every increment on the previous one's store
+        var tables = [Int32](repeating: 0, count: 4 * 256)
         edges.withUnsafeBufferPointer { e in
-            counts.withUnsafeMutableBufferPointer { c in
-                for v in p {
+            tables.withUnsafeMutableBufferPointer { c in
+                @inline(__always) func bin(_ v: Float) -> Int {
                     var i = Int(((v - lo) / denom) * 256)
                     if i == 256 { i = 255 }
                     if v < e[i] { i -= 1 }
                     if i != 255 && v >= e[i + 1] { i += 1 }
-                    c[i] += 1
+                    return i
                 }
+                let n = p.count
+                var k = 0
+                while k + 4 <= n {
+                    c[bin(p[k])] &+= 1
+                    c[256 + bin(p[k + 1])] &+= 1
+                    c[512 + bin(p[k + 2])] &+= 1
+                    c[768 + bin(p[k + 3])] &+= 1
+                    k += 4
+                }
+                while k < n { c[bin(p[k])] &+= 1; k += 1 }
             }
+        }
+        var counts = [Int](repeating: 0, count: 256)
+        for i in 0..<256 {
+            counts[i] = Int(tables[i]) + Int(tables[256 + i]) + Int(tables[512 + i]) + Int(tables[768 + i])
         }
         return counts
     }
@@ -163,6 +179,21 @@ public enum Polarity: String, Codable, Equatable, Hashable, Sendable, CaseIterab
 }
 
 public enum Threshold {
+    /// Number of pixels `> t` (what `apply` decides `auto` polarity on), without building a mask.
+    static func countAbove(_ image: Image<Float>, threshold t: Float) -> Int {
+        image.withUnsafeBufferPointer { p in
+            var above = 0
+            for v in p where v > t { above += 1 }
+            return above
+        }
+    }
+
+    /// The polarity `apply` resolves `auto` to for threshold `t`.
+    static func resolvedPolarity(_ image: Image<Float>, threshold t: Float) -> Polarity {
+        let above = countAbove(image, threshold: t)
+        return above < image.count - above ? .bright : .dark
+    }
+
     /// Binary mask of foreground pixels (1) for threshold `t` and the polarity. Returns the mask
     /// and the polarity actually used (`auto` resolved).
     public static func apply(_ image: Image<Float>, threshold t: Float, polarity: Polarity) -> (mask: Mask, polarity: Polarity) {

@@ -199,9 +199,14 @@ extension Watershed {
         if w == 0 || h == 0 { return markers }
         let pw = w + 2, n = pw * (h + 2)
         // per padded pixel: bucket k = round(d²) while unvisited; -1 outside the mask or visited
-        let key = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-        defer { key.deallocate() }
-        key.initialize(repeating: -1, count: n)
+        // Per padded pixel, interleaved so one cache line serves both: `key` is the bucket
+        // k = round(d²) while the pixel is unvisited (-1 outside the mask); once queued it holds
+        // the FIFO link instead, as -(next + 2) (-1 = end), so `key < 0` still means visited.
+        // `label` is set when the pixel is pushed, as skimage labels it.
+        struct Cell { var key: Int32; var label: UInt32 }
+        let cells = LargeBuffer.allocate(Cell.self, count: n)
+        defer { LargeBuffer.release(cells) }
+        cells.initialize(repeating: Cell(key: -1, label: 0), count: n)
         var result = [UInt32](repeating: 0, count: w * h)
         var maxKey: Int32 = 0
         distance.withUnsafeBufferPointer { d in
@@ -211,48 +216,61 @@ extension Watershed {
                     for x in 0..<w where m[src + x] != 0 {
                         let dd = Double(d[src + x])
                         let k = Int32((dd * dd).rounded())
-                        key[dst + x] = k
+                        cells[dst + x].key = k
                         if k > maxKey { maxKey = k }
                     }
                 }
             }
         }
-        // one FIFO per bucket: (padded pixel, label)
-        var buckets = [[(pixel: Int32, label: UInt32)]](repeating: [], count: Int(maxKey) + 1)
+        // One FIFO per bucket as linked lists threaded through the pixels (each pixel is queued
+        // at most once): no per-bucket arrays, no reallocation.
+        let bucketCount = Int(maxKey) + 1
+        let head = UnsafeMutablePointer<Int32>.allocate(capacity: bucketCount)
+        let tail = UnsafeMutablePointer<Int32>.allocate(capacity: bucketCount)
+        defer { head.deallocate(); tail.deallocate() }
+        head.initialize(repeating: -1, count: bucketCount)
+        tail.initialize(repeating: -1, count: bucketCount)
+        @inline(__always) func push(_ q: Int, _ bucket: Int, _ label: UInt32) {
+            cells[q] = Cell(key: -1, label: label)
+            let t = tail[bucket]
+            if t < 0 { head[bucket] = Int32(q) } else { cells[Int(t)].key = -(Int32(q) + 2) }
+            tail[bucket] = Int32(q)
+        }
         markers.withUnsafeBufferPointer { mk in
             for y in 0..<h {
                 let src = y * w, dst = (y + 1) * pw + 1
-                for x in 0..<w where mk[src + x] != 0 && key[dst + x] >= 0 {
-                    buckets[Int(key[dst + x])].append((Int32(dst + x), mk[src + x]))
-                    key[dst + x] = -1
+                for x in 0..<w where mk[src + x] != 0 && cells[dst + x].key >= 0 {
+                    push(dst + x, Int(cells[dst + x].key), mk[src + x])
                 }
             }
         }
         let offsets: [Int] = connectivity == .four
             ? [-pw, -1, 1, pw]
             : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
-        result.withUnsafeMutableBufferPointer { out in
-            offsets.withUnsafeBufferPointer { nb in
-                var k = Int(maxKey)
-                while k >= 0 {
-                    // pushes while draining go to buckets <= k (bucket k may grow meanwhile)
-                    var idx = 0
-                    while idx < buckets[k].count {
-                        let (pixel, label) = buckets[k][idx]
-                        idx += 1
-                        let p = Int(pixel)
-                        out[(p / pw - 1) * w + (p % pw - 1)] = label
-                        for o in nb {
-                            let q = p + o
-                            let kq = key[q]
-                            if kq < 0 { continue }
-                            key[q] = -1
-                            buckets[min(Int(kq), k)].append((Int32(q), label))
-                        }
+        offsets.withUnsafeBufferPointer { nb in
+            var k = Int(maxKey)
+            while k >= 0 {
+                // pushes while draining go to buckets <= k (bucket k may grow meanwhile)
+                var p32 = head[k]
+                while p32 >= 0 {
+                    let p = Int(p32)
+                    let label = cells[p].label
+                    for o in nb {
+                        let q = p + o
+                        let kq = cells[q].key
+                        if kq < 0 { continue }
+                        push(q, min(Int(kq), k), label)
                     }
-                    buckets[k] = []
-                    k -= 1
+                    let link = cells[p].key
+                    p32 = link == -1 ? -1 : -link - 2
                 }
+                k -= 1
+            }
+        }
+        result.withUnsafeMutableBufferPointer { out in
+            for y in 0..<h {
+                let src = (y + 1) * pw + 1, dst = y * w
+                for x in 0..<w { out[dst + x] = cells[src + x].label }
             }
         }
         return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: distance.pixelSize)

@@ -21,9 +21,11 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Markers: hmax or peak.") var markers = "hmax"
     @Option(help: "Time frame 0 of this TIFF instead of the built-in synthetic frame.") var input: String?
     @Option(help: "Method: recipe, colony or auto.") var method = "recipe"
+    @Option(help: "Frame of --input to time.") var frame = 0
+    @Option(help: "µm per pixel for the µm-based defaults.") var pixelSize = 0.1
 
     func run() throws {
-        let image = try input.map { try MovieReader(inputs: [$0]).readFrame(0).image }
+        let image = try input.map { try MovieReader(inputs: [$0]).readFrame(frame).image }
             ?? BenchSegment.syntheticFrame(width: width, height: height, rods: rods, seed: 7)
         let width = image.width, height = image.height
         var p = SegmentationParameters()
@@ -40,7 +42,7 @@ struct BenchSegment: ParsableCommand {
         for _ in 0..<max(repeats, 1) {
             var timings: StageTimings? = StageTimings()
             let start = DispatchTime.now().uptimeNanoseconds
-            let result = try Segmenter.segment(image, parameters: p, pixelSize: 0.1, timings: &timings)
+            let result = try Segmenter.segment(image, parameters: p, pixelSize: pixelSize, timings: &timings)
             totals.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             cells = result.regions.count
             for (stage, s) in timings!.cpuSeconds {
@@ -63,7 +65,7 @@ struct BenchSegment: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: cores) { _ in
-            _ = try? Segmenter.segment(image, parameters: p, pixelSize: 0.1)
+            _ = try? Segmenter.segment(image, parameters: p, pixelSize: pixelSize)
         }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print(String(format: "  %d frames on %d cores: %.1f ms/frame effective (baseline 2100 ms/frame: %.1fx)",

@@ -101,7 +101,7 @@ struct Run: ParsableCommand {
     @Option(help: "Channel (0-based) to segment; every other channel is measured per cell.")
     var segmentChannel: Int?
 
-    @Option(help: "Segmentation method: recipe (default for run), colony, or auto (colony for dark cells, recipe for bright).")
+    @Option(help: "Segmentation method: auto (default; colony for dark cells, recipe for bright), colony or recipe.")
     var method: String?
 
     @Option(help: "Which cells: dark, bright or auto.")
