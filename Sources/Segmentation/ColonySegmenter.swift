@@ -184,7 +184,7 @@ enum ColonySegmenter {
     struct Stages {
         var normalised: Image<Float>      // s
         var foreground: Mask
-        var ridgeRelative: Image<Float>
+        var ridgeRelative: Image<Float>   // valid on the foreground only (0 elsewhere where not computed)
         var markers: LabelImage
         var watershed: LabelImage
         var labels: LabelImage
@@ -238,7 +238,8 @@ enum ColonySegmenter {
         lap("foreground")
 
         // 3. ridges relative to the local darkness
-        let lambda = Hessian.smallestEigenvalue(s, sigma: r.ridgeSigma)
+        // only foreground pixels read the ridge (cut, and the gap test on labelled pixels)
+        let lambda = Hessian.smallestEigenvalue(s, sigma: r.ridgeSigma, mask: fg)
         lap("hessian")
         let minimum = minimumFilter(s, size: r.darknessWindow)
         lap("darkness")
@@ -278,7 +279,7 @@ enum ColonySegmenter {
         lap("markers")
 
         // 5. watershed on s inside the foreground
-        let flooded = Watershed.floodUnchecked(s, markers: markers, mask: fg, connectivity: .four)
+        let flooded = floodInBox(s, markers: markers, mask: fg)
         lap("watershed")
 
         // 6. edges: trim, gap near contacts, size filter
@@ -511,5 +512,43 @@ extension ColonySegmenter {
             }
         }
         return Image(uncheckedWidth: w, height: h, pixels: mid, pixelSize: image.pixelSize)
+    }
+}
+
+extension ColonySegmenter {
+    /// `Watershed.floodUnchecked(s, markers, mask, .four)` on the bounding box of the mask
+    /// (grown by one pixel, clipped): identical labels, since pixels outside the mask are never
+    /// reached and the box keeps the raster order of markers and pushes; the cost follows the
+    /// foreground instead of the frame.
+    static func floodInBox(_ s: Image<Float>, markers: LabelImage, mask: Mask) -> LabelImage {
+        let w = s.width, h = s.height
+        var x0 = w, x1 = -1, y0 = h, y1 = -1
+        mask.withUnsafeBufferPointer { m in
+            for y in 0..<h {
+                for x in 0..<w where m[y * w + x] != 0 {
+                    if x < x0 { x0 = x }; if x > x1 { x1 = x }
+                    if y < y0 { y0 = y }; y1 = y
+                }
+            }
+        }
+        if x1 < 0 { return LabelImage(width: w, height: h, repeating: 0, pixelSize: s.pixelSize) }
+        x0 = max(0, x0 - 1); y0 = max(0, y0 - 1); x1 = min(w - 1, x1 + 1); y1 = min(h - 1, y1 + 1)
+        let bw = x1 - x0 + 1, bh = y1 - y0 + 1
+        func crop<P>(_ img: Image<P>) -> Image<P> {
+            var px: [P] = []
+            px.reserveCapacity(bw * bh)
+            img.withUnsafeBufferPointer { b in
+                for y in y0...y1 { px.append(contentsOf: b[(y * w + x0)...(y * w + x1)]) }
+            }
+            return Image(uncheckedWidth: bw, height: bh, pixels: px)
+        }
+        let boxLabels = Watershed.floodUnchecked(crop(s), markers: crop(markers), mask: crop(mask), connectivity: .four)
+        var out = LabelImage(width: w, height: h, repeating: 0, pixelSize: s.pixelSize)
+        out.withUnsafeMutableBufferPointer { o in
+            boxLabels.withUnsafeBufferPointer { b in
+                for y in 0..<bh { for x in 0..<bw { o[(y + y0) * w + x + x0] = b[y * bw + x] } }
+            }
+        }
+        return out
     }
 }

@@ -50,9 +50,14 @@ public enum Hessian {
     /// rounded to `Float` as scipy stores its intermediate, then the three horizontal passes and
     /// the eigenvalue run on that row only, so no full-size intermediate exists. Values equal
     /// `secondDerivatives` (same operations in the same order).
-    public static func smallestEigenvalue(_ image: Image<Float>, sigma: Double) -> Image<Float> {
+    ///
+    /// - Parameter mask: when given, only the pixels of each row between its first and last mask
+    ///   pixel are computed (exactly as without a mask); the others are 0. The colony method only
+    ///   reads the ridge on the foreground, a few % of a typical frame.
+    public static func smallestEigenvalue(_ image: Image<Float>, sigma: Double, mask: Mask? = nil) -> Image<Float> {
         let w = image.width, h = image.height
         guard w > 0, h > 0 else { return image }
+        precondition(mask.map { $0.width == w && $0.height == h } ?? true, "mask size")
         // correlation weights (reversed convolution kernels); g0, g2 symmetric, g1 antisymmetric
         let c0 = Array(gaussianDerivativeKernel(sigma: sigma, order: 0).reversed())
         let c1 = Array(gaussianDerivativeKernel(sigma: sigma, order: 1).reversed())
@@ -72,8 +77,18 @@ public enum Hessian {
                         let v0 = rw.baseAddress!, v1 = v0 + w, v2 = v1 + w
                         for y in 0..<h {
                             let row = y * w
+                            // columns needed: [xmin, xmax] out, [lo, hi] for the vertical pass
+                            var xmin = 0, xmax = w - 1
+                            if let mask {
+                                xmin = w; xmax = -1
+                                mask.withUnsafeBufferPointer { m in
+                                    for x in 0..<w where m[row + x] != 0 { if x < xmin { xmin = x }; xmax = x }
+                                }
+                                if xmax < 0 { continue }
+                            }
+                            let lo = max(0, xmin - r), hi = min(w - 1, xmax + r)
                             // vertical: g (smooth), g′ (d/dy), g″ (d²/dy²)
-                            for x in 0..<w {
+                            for x in lo...hi {
                                 let v = Double(src[row + x])
                                 a0[x] = v * c0[r]; a1[x] = v * c1[r]; a2[x] = v * c2[r]
                             }
@@ -81,30 +96,31 @@ public enum Hessian {
                                 let up = BorderMode.reflect.index(y - j, count: h) * w
                                 let dn = BorderMode.reflect.index(y + j, count: h) * w
                                 let w0 = c0[r - j], w1 = c1[r - j], w2 = c2[r - j]
-                                for x in 0..<w {
+                                for x in lo...hi {
                                     let u = Double(src[up + x]), d = Double(src[dn + x])
                                     let sum = u + d, diff = u - d
                                     a0[x] += sum * w0; a1[x] += diff * w1; a2[x] += sum * w2
                                 }
                             }
-                            for x in 0..<w { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
+                            for x in lo...hi { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
                             // horizontal: xx = g″ along x of the g row; yy = g of the g″ row; xy = g′ of the g′ row
-                            for i in 0..<pad {
+                            // reflected indices of [xmin − r, xmax + r] fall inside [lo, hi]
+                            for i in xmin...(xmax + 2 * r) {
                                 let k = BorderMode.reflect.index(i - r, count: w)
                                 l0[i] = Double(v0[k]); l1[i] = Double(v1[k]); l2[i] = Double(v2[k])
                             }
-                            for x in 0..<w {
+                            for x in xmin...xmax {
                                 a0[x] = l0[x + r] * c2[r]; a1[x] = l1[x + r] * c1[r]; a2[x] = l2[x + r] * c0[r]
                             }
                             for j in stride(from: r, through: 1, by: -1) {
                                 let w0 = c0[r - j], w1 = c1[r - j], w2 = c2[r - j]
-                                for x in 0..<w {
+                                for x in xmin...xmax {
                                     a0[x] += (l0[x + r - j] + l0[x + r + j]) * w2
                                     a1[x] += (l1[x + r - j] - l1[x + r + j]) * w1
                                     a2[x] += (l2[x + r - j] + l2[x + r + j]) * w0
                                 }
                             }
-                            for x in 0..<w {
+                            for x in xmin...xmax {
                                 let hxx = Float(a0[x]), hxy = Float(a1[x]), hyy = Float(a2[x])
                                 let halfTrace = 0.5 * (hxx + hyy)
                                 let d = 0.5 * (hxx - hyy)
