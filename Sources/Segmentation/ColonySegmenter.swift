@@ -259,79 +259,17 @@ enum ColonySegmenter {
         let ridgeRelative = Image(uncheckedWidth: w, height: h, pixels: ridgeRel, pixelSize: image.pixelSize)
         lap("ridge")
 
-        // 4. markers: cut foreground, eroded through the EDT, small cores dropped
-        let tRidge = Float(p.ridgeThreshold)
-        var cut = fg
-        cut.withUnsafeMutableBufferPointer { c in
-            ridgeRel.withUnsafeBufferPointer { rr in
-                for i in 0..<n where c[i] != 0 && !(rr[i] < tRidge) { c[i] = 0 }
-            }
+        // 4–7 on the foreground's bounding box (+1 px): every later step reads only foreground
+        // pixels and their labels, and the 1-px background margin keeps the EDT exact
+        var markers = LabelImage(width: w, height: h, repeating: 0, pixelSize: image.pixelSize)
+        var flooded = markers, labels = markers
+        if let box = boundingBox(fg, margin: 1) {
+            let cropped = cells(s: crop(s, box), fg: crop(fg, box), ridgeRel: crop(ridgeRelative, box),
+                                resolved: r, parameters: p, lap: lap)
+            paste(cropped.markers, into: &markers, box)
+            paste(cropped.flooded, into: &flooded, box)
+            paste(cropped.labels, into: &labels, box)
         }
-        let d2 = DistanceTransform.squaredEuclidean(cut)
-        var coreMask = Mask(width: w, height: h, repeating: 0, pixelSize: image.pixelSize)
-        coreMask.withUnsafeMutableBufferPointer { c in
-            d2.withUnsafeBufferPointer { d in
-                for i in 0..<n where d[i].squareRoot() > r.coreRadius { c[i] = 1 }
-            }
-        }
-        let (coreLabels, coreCount) = Labeling.label(coreMask, connectivity: .four)
-        let markers = dropSmall(coreLabels, count: coreCount, minPixels: r.minCorePixels)
-        lap("markers")
-
-        // 5. watershed on s inside the foreground
-        let flooded = floodInBox(s, markers: markers, mask: fg)
-        lap("watershed")
-
-        // 6. edges: trim, gap near contacts, size filter
-        let markerCount = Int(markers.pixels.max() ?? 0)
-        var coreSum = [Double](repeating: 0, count: markerCount + 1)
-        var coreCnt = [Int](repeating: 0, count: markerCount + 1)
-        markers.withUnsafeBufferPointer { mk in
-            s.withUnsafeBufferPointer { sv in
-                for i in 0..<n { let l = Int(mk[i]); coreSum[l] += Double(sv[i]); coreCnt[l] += 1 }
-            }
-        }
-        let trim = Float(p.trim)
-        var trimLevel = [Float](repeating: 0, count: markerCount + 1)   // trim × core level (float32)
-        for l in 1...max(markerCount, 1) where l <= markerCount {
-            trimLevel[l] = trim * Float(coreSum[l] / Double(max(coreCnt[l], 1)))
-        }
-        lap("edges")
-        let zone = contactZone(flooded, radius: r.interfaceRadius)
-        lap("contact")
-        let tGap = Float(p.gapThreshold)
-        var trimmed = flooded
-        trimmed.withUnsafeMutableBufferPointer { t in
-            s.withUnsafeBufferPointer { sv in
-                zone.withUnsafeBufferPointer { z in
-                    ridgeRel.withUnsafeBufferPointer { rr in
-                        for i in 0..<n {
-                            let l = Int(t[i])
-                            if l == 0 { continue }
-                            let keep = sv[i] < trimLevel[l] && !(z[i] != 0 && rr[i] >= tGap)
-                            if !keep { t[i] = 0 }
-                        }
-                    }
-                }
-            }
-        }
-        var labels = dropSmall(trimmed, count: markerCount, minPixels: r.minAreaPixels)
-
-        // 7. objects must be clearly darker than the background on average
-        let count = Int(labels.pixels.max() ?? 0)
-        if count > 0 {
-            var sum = [Double](repeating: 0, count: count + 1)
-            var cnt = [Int](repeating: 0, count: count + 1)
-            labels.withUnsafeBufferPointer { lb in
-                s.withUnsafeBufferPointer { sv in
-                    for i in 0..<n { let l = Int(lb[i]); sum[l] += Double(sv[i]); cnt[l] += 1 }
-                }
-            }
-            var keep = [Bool](repeating: false, count: count + 1)
-            for l in 1...count { keep[l] = !(sum[l] / Double(cnt[l]) > -p.objectSigmas) }
-            labels = Labeling.relabelSequential(labels, keep: keep)
-        }
-        labels = Labeling.relabelSequential(labels)   // raster order of first pixel
         labels.pixelSize = image.pixelSize
         lap("edges")
         let threshold = (level - tFg * scale) * (darkCells ? 1 : -1)
@@ -515,40 +453,127 @@ extension ColonySegmenter {
     }
 }
 
+
 extension ColonySegmenter {
-    /// `Watershed.floodUnchecked(s, markers, mask, .four)` on the bounding box of the mask
-    /// (grown by one pixel, clipped): identical labels, since pixels outside the mask are never
-    /// reached and the box keeps the raster order of markers and pushes; the cost follows the
-    /// foreground instead of the frame.
-    static func floodInBox(_ s: Image<Float>, markers: LabelImage, mask: Mask) -> LabelImage {
-        let w = s.width, h = s.height
-        var x0 = w, x1 = -1, y0 = h, y1 = -1
-        mask.withUnsafeBufferPointer { m in
-            for y in 0..<h {
-                for x in 0..<w where m[y * w + x] != 0 {
-                    if x < x0 { x0 = x }; if x > x1 { x1 = x }
-                    if y < y0 { y0 = y }; y1 = y
+    /// Steps 4–7 (markers, watershed, edges, object contrast) on whole images; labels 1…n in
+    /// raster order. `ridgeRel` must be valid on `fg`.
+    static func cells(s: Image<Float>, fg: Mask, ridgeRel ridgeImage: Image<Float>, resolved r: ColonyParameters.Resolved,
+                      parameters p: ColonyParameters, lap: (String) -> Void)
+        -> (markers: LabelImage, flooded: LabelImage, labels: LabelImage) {
+        let w = s.width, h = s.height, n = w * h
+        let ridgeRel = ridgeImage.pixels
+        // 4. markers: cut foreground, eroded through the EDT, small cores dropped
+        let tRidge = Float(p.ridgeThreshold)
+        var cut = fg
+        cut.withUnsafeMutableBufferPointer { c in
+            ridgeRel.withUnsafeBufferPointer { rr in
+                for i in 0..<n where c[i] != 0 && !(rr[i] < tRidge) { c[i] = 0 }
+            }
+        }
+        let d2 = DistanceTransform.squaredEuclidean(cut)
+        var coreMask = Mask(width: w, height: h, repeating: 0, pixelSize: s.pixelSize)
+        coreMask.withUnsafeMutableBufferPointer { c in
+            d2.withUnsafeBufferPointer { d in
+                for i in 0..<n where d[i].squareRoot() > r.coreRadius { c[i] = 1 }
+            }
+        }
+        let (coreLabels, coreCount) = Labeling.label(coreMask, connectivity: .four)
+        let markers = dropSmall(coreLabels, count: coreCount, minPixels: r.minCorePixels)
+        lap("markers")
+
+        // 5. watershed on s inside the foreground
+        let flooded = Watershed.floodUnchecked(s, markers: markers, mask: fg, connectivity: .four)
+        lap("watershed")
+
+        // 6. edges: trim, gap near contacts, size filter
+        let markerCount = Int(markers.pixels.max() ?? 0)
+        var coreSum = [Double](repeating: 0, count: markerCount + 1)
+        var coreCnt = [Int](repeating: 0, count: markerCount + 1)
+        markers.withUnsafeBufferPointer { mk in
+            s.withUnsafeBufferPointer { sv in
+                for i in 0..<n { let l = Int(mk[i]); coreSum[l] += Double(sv[i]); coreCnt[l] += 1 }
+            }
+        }
+        let trim = Float(p.trim)
+        var trimLevel = [Float](repeating: 0, count: markerCount + 1)   // trim × core level (float32)
+        for l in 1...max(markerCount, 1) where l <= markerCount {
+            trimLevel[l] = trim * Float(coreSum[l] / Double(max(coreCnt[l], 1)))
+        }
+        lap("edges")
+        let zone = contactZone(flooded, radius: r.interfaceRadius)
+        lap("contact")
+        let tGap = Float(p.gapThreshold)
+        var trimmed = flooded
+        trimmed.withUnsafeMutableBufferPointer { t in
+            s.withUnsafeBufferPointer { sv in
+                zone.withUnsafeBufferPointer { z in
+                    ridgeRel.withUnsafeBufferPointer { rr in
+                        for i in 0..<n {
+                            let l = Int(t[i])
+                            if l == 0 { continue }
+                            let keep = sv[i] < trimLevel[l] && !(z[i] != 0 && rr[i] >= tGap)
+                            if !keep { t[i] = 0 }
+                        }
+                    }
                 }
             }
         }
-        if x1 < 0 { return LabelImage(width: w, height: h, repeating: 0, pixelSize: s.pixelSize) }
-        x0 = max(0, x0 - 1); y0 = max(0, y0 - 1); x1 = min(w - 1, x1 + 1); y1 = min(h - 1, y1 + 1)
-        let bw = x1 - x0 + 1, bh = y1 - y0 + 1
-        func crop<P>(_ img: Image<P>) -> Image<P> {
-            var px: [P] = []
-            px.reserveCapacity(bw * bh)
-            img.withUnsafeBufferPointer { b in
-                for y in y0...y1 { px.append(contentsOf: b[(y * w + x0)...(y * w + x1)]) }
+        var labels = dropSmall(trimmed, count: markerCount, minPixels: r.minAreaPixels)
+
+        // 7. objects must be clearly darker than the background on average
+        let count = Int(labels.pixels.max() ?? 0)
+        if count > 0 {
+            var sum = [Double](repeating: 0, count: count + 1)
+            var cnt = [Int](repeating: 0, count: count + 1)
+            labels.withUnsafeBufferPointer { lb in
+                s.withUnsafeBufferPointer { sv in
+                    for i in 0..<n { let l = Int(lb[i]); sum[l] += Double(sv[i]); cnt[l] += 1 }
+                }
             }
-            return Image(uncheckedWidth: bw, height: bh, pixels: px)
+            var keep = [Bool](repeating: false, count: count + 1)
+            for l in 1...count { keep[l] = !(sum[l] / Double(cnt[l]) > -p.objectSigmas) }
+            labels = Labeling.relabelSequential(labels, keep: keep)
         }
-        let boxLabels = Watershed.floodUnchecked(crop(s), markers: crop(markers), mask: crop(mask), connectivity: .four)
-        var out = LabelImage(width: w, height: h, repeating: 0, pixelSize: s.pixelSize)
-        out.withUnsafeMutableBufferPointer { o in
-            boxLabels.withUnsafeBufferPointer { b in
-                for y in 0..<bh { for x in 0..<bw { o[(y + y0) * w + x + x0] = b[y * bw + x] } }
+        labels = Labeling.relabelSequential(labels)   // raster order of first pixel
+        return (markers, flooded, labels)
+    }
+
+    /// Bounding box (x0, y0, x1, y1, inclusive) of the mask's pixels grown by `margin` and
+    /// clipped to the image; nil for an empty mask.
+    static func boundingBox(_ mask: Mask, margin: Int) -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
+        let w = mask.width, h = mask.height
+        var x0 = w, x1 = -1, y0 = h, y1 = -1
+        mask.withUnsafeBufferPointer { m in
+            for y in 0..<h {
+                let row = y * w
+                var first = -1, last = -1
+                for x in 0..<w where m[row + x] != 0 { if first < 0 { first = x }; last = x }
+                if first < 0 { continue }
+                x0 = min(x0, first); x1 = max(x1, last)
+                if y0 == h { y0 = y }
+                y1 = y
             }
         }
-        return out
+        if x1 < 0 { return nil }
+        return (max(0, x0 - margin), max(0, y0 - margin), min(w - 1, x1 + margin), min(h - 1, y1 + margin))
+    }
+
+    static func crop<P>(_ img: Image<P>, _ b: (x0: Int, y0: Int, x1: Int, y1: Int)) -> Image<P> {
+        let w = img.width, bw = b.x1 - b.x0 + 1, bh = b.y1 - b.y0 + 1
+        var px: [P] = []
+        px.reserveCapacity(bw * bh)
+        img.withUnsafeBufferPointer { p in
+            for y in b.y0...b.y1 { px.append(contentsOf: p[(y * w + b.x0)...(y * w + b.x1)]) }
+        }
+        return Image(uncheckedWidth: bw, height: bh, pixels: px, pixelSize: img.pixelSize)
+    }
+
+    static func paste(_ part: LabelImage, into full: inout LabelImage, _ b: (x0: Int, y0: Int, x1: Int, y1: Int)) {
+        let w = full.width, bw = part.width
+        full.withUnsafeMutableBufferPointer { o in
+            part.withUnsafeBufferPointer { q in
+                for y in 0..<part.height { for x in 0..<bw { o[(y + b.y0) * w + x + b.x0] = q[y * bw + x] } }
+            }
+        }
     }
 }
