@@ -92,6 +92,20 @@ final class ColonyTests: XCTestCase {
         }
     }
 
+    func testMaskedEigenvalueEqualsTheFullOneOnTheMask() {
+        var rng = SplitMix64(seed: 808)
+        let img = Self.randomImage(width: 50, height: 40, rng: &rng)
+        let mask = blobMask(width: 50, height: 40, count: 4, rmin: 2, rmax: 7, rng: &rng)
+        let full = Hessian.smallestEigenvalue(img, sigma: 1.92)
+        let masked = Hessian.smallestEigenvalue(img, sigma: 1.92, mask: mask)
+        var onMask = 0
+        for i in 0..<img.count where mask.pixels[i] != 0 {
+            XCTAssertEqual(masked.pixels[i], full.pixels[i], "px \(i)")
+            onMask += 1
+        }
+        XCTAssertGreaterThan(onMask, 20)
+    }
+
     func testEigenvalueIsNegativeOnABrightLine() {
         // a vertical bright line, 3 px wide, on a flat background
         var img = Image<Float>(width: 31, height: 21, repeating: 0)
