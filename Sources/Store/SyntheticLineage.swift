@@ -293,22 +293,8 @@ struct LogLinearFit {
     }
 }
 
-/// SplitMix64: small, seeded, reproducible on every platform.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextDouble() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
-
+extension SplitMix64 {
     /// Standard normal (Box–Muller, one value per call).
     mutating func gaussian() -> Double {
         let u1 = max(nextDouble(), 1e-300), u2 = nextDouble()

@@ -309,19 +309,29 @@ struct FrameLinker {
         var overlapping = [Bool](repeating: false, count: prev.count)
         for o in overlaps { overlapping[Int(o.previous)] = true }
         let overlappingCount = overlapping.reduce(0) { $0 + ($1 ? 1 : 0) }
-        // Vote when most cells overlap nothing (a stage jump) or when no overlap is trustworthy
-        // (the drift changed since the hinted shift, e.g. a decelerating stage).
-        if 2 * overlappingCount < prev.count || confident.isEmpty, let (vx, vy) = voteDisplacement(prev, cur) {
-            let sx = Int(vx.rounded()), sy = Int(vy.rounded())
-            let shifted = countOverlaps(prev, cur, sx, sy)
-            let shiftedConfident = confidentDisplacements(shifted, prev, cur)
-            // A vote that finds no more trustworthy matches only wins when nothing overlaps at
-            // all (a stage jump); otherwise the hinted shift stands (e.g. every cell divided).
-            if shiftedConfident.count > confident.count
-                || (shiftedConfident.count == confident.count && 2 * overlappingCount < prev.count) {
-                overlaps = shifted; confident = shiftedConfident
-                shiftX = sx; shiftY = sy; method = "vote"
-                dx = vx; dy = vy
+        // Vote when most cells overlap nothing (a stage jump) or when none of them
+        // match trustworthily at the hinted shift (the drift changed, e.g. a decelerating stage).
+        if 2 * overlappingCount < prev.count || confident.isEmpty {
+            // Each candidate shift is judged by the trustworthy matches it yields; one that finds no
+            // more than the hinted shift only wins when nothing overlaps at all (a stage jump).
+            var best: (overlaps: [Overlap], confident: [(Double, Double)], vx: Double, vy: Double, sx: Int, sy: Int)?
+            for (vx, vy) in voteDisplacements(prev, cur) {
+                let sx = Int(vx.rounded()), sy = Int(vy.rounded())
+                let shifted = countOverlaps(prev, cur, sx, sy)
+                let shiftedConfident = confidentDisplacements(shifted, prev, cur)
+                if best == nil || shiftedConfident.count > best!.confident.count {
+                    best = (shifted, shiftedConfident, vx, vy, sx, sy)
+                }
+            }
+            // A moved stage must explain clearly more cells than the hinted shift: in a mother
+            // machine cells slide down their channels while the stage stays, and a global shift
+            // that happens to fit the sliding cells must not displace the still ones.
+            let margin = max(1, prev.count / 10)
+            if let b = best, b.confident.count >= confident.count + margin
+                || (b.confident.count >= confident.count && 2 * overlappingCount < prev.count) {
+                overlaps = b.overlaps; confident = b.confident
+                shiftX = b.sx; shiftY = b.sy; method = "vote"
+                dx = b.vx; dy = b.vy
             }
         }
         if !confident.isEmpty {
@@ -339,10 +349,11 @@ struct FrameLinker {
         return (overlaps, dx, dy, method)
     }
 
-    /// Most supported displacement between up to 64 sampled previous cells and all current cells
-    /// of similar area within the stage-jump radius (Hough-style vote on a grid of half a cell
-    /// diameter; the winner is refined by the median of its 3×3 neighbourhood).
-    func voteDisplacement(_ prev: FrameCells, _ cur: FrameCells) -> (Double, Double)? {
+    /// Candidate displacements between up to 64 sampled previous cells and all current cells of
+    /// similar area within the stage-jump radius: a Hough-style vote on a grid of half a cell
+    /// diameter. The three best-supported bins (by their 3×3 neighbourhood, ties to the smaller
+    /// shift) each give a candidate, the median of the displacements in that bin.
+    func voteDisplacements(_ prev: FrameCells, _ cur: FrameCells) -> [(Double, Double)] {
         let radius = parameters.maxStageJumpUm / cur.pixelSize
         let medianArea = Self.median(cur.area.map(Double.init))
         let bin = max(2, 0.5 * medianArea.squareRoot())
@@ -363,20 +374,19 @@ struct FrameLinker {
             }
             i += stride
         }
-        guard !votes.isEmpty else { return nil }
-        var bestKey: Int64 = 0, bestScore = -1, bestNorm = Int.max
+        guard !votes.isEmpty else { return [] }
+        var ranked: [(key: Int64, score: Int, own: Int, norm: Int)] = []
         for key in votes.keys.sorted() {
             let (bx, by) = Self.unbin(key)
             var score = 0
             for oy in -1...1 { for ox in -1...1 { score += votes[Self.binKey(bx + ox, by + oy)] ?? 0 } }
-            let norm = bx * bx + by * by
-            if score > bestScore || (score == bestScore && norm < bestNorm) {
-                bestKey = key; bestScore = score; bestNorm = norm
-            }
+            ranked.append((key, score, votes[key]!, bx * bx + by * by))
         }
-        let (bx, by) = Self.unbin(bestKey)
-        let near = samples.filter { abs(Self.unbin($0.0).0 - bx) <= 1 && abs(Self.unbin($0.0).1 - by) <= 1 }
-        return (Self.median(near.map(\.1)), Self.median(near.map(\.2)))
+        ranked.sort { ($0.score, $0.own, -$0.norm, $0.key) > ($1.score, $1.own, -$1.norm, $1.key) }
+        return ranked.prefix(3).map { candidate in
+            let inBin = samples.filter { $0.0 == candidate.key }
+            return (Self.median(inBin.map(\.1)), Self.median(inBin.map(\.2)))
+        }
     }
 
     static func binKey(_ x: Int, _ y: Int) -> Int64 { Int64(x) << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: y))) }

@@ -44,7 +44,7 @@ struct BenchLink: ParsableCommand {
     /// by ±1 px per frame on top of a 1 px/frame drift; every 10th cell divides in frame 6.
     /// Labels are shuffled every frame.
     static func colony(cells n: Int, frames: Int, seed: UInt64) -> [LabelImage] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let rows = max(1, Int((Double(n) / 3).squareRoot()))
         let perRow = (n + rows - 1) / rows
         let height = rows * 8 + 40
@@ -92,15 +92,3 @@ struct BenchLink: ParsableCommand {
     }
 }
 
-/// SplitMix64, for reproducible benchmark data.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

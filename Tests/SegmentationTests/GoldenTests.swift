@@ -180,7 +180,7 @@ final class GoldenTests: XCTestCase {
         for (k, c) in cases.enumerated() {
             let im = Fixture.float(c["image"])
             var p = SegmentationParameters()
-            p.method = .recipe   // the default `auto` would choose colony for dark cells
+            p.method = .recipe   // the default (auto) would choose the colony method for dark cells
             p.flatField = 0
             p.expand = 0   // the reference pipeline does not grow cells
             p.markers = SegmentationParameters.MarkerMethod(rawValue: c["markers"] as! String)!

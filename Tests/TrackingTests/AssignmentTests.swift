@@ -1,3 +1,4 @@
+import CellTrackCore
 import XCTest
 @testable import Tracking
 

@@ -55,6 +55,28 @@ final class TrackerTests: XCTestCase {
         XCTAssertEqual(tracker.drifts[1].dy, 45, accuracy: 1e-9)
     }
 
+    func testDeceleratingStageDriftKeepsBothTracks() throws {
+        // A long and a short rod side by side while the stage drifts by -100, -80, -64, ... px per
+        // frame (as in ecoli-trpL). The previous drift, used as a hint, is 20 px off: each rod then
+        // lands on its neighbour, whose size differs, so no overlap is trustworthy. The drift must
+        // be re-estimated, not reset to 0 (which broke every track of ecoli-trpL).
+        let W = 700, H = 100
+        var x = 560.0, step = -100.0
+        var frames: [LabelImage] = []
+        for t in 0..<8 {
+            let px = Int(x.rounded())
+            frames.append(paint(width: W, height: H, [(UInt32(2 * t + 1), Box(x: px, y: 20, w: 14, h: 60)),
+                                                      (UInt32(2 * t + 2), Box(x: px + 16, y: 30, w: 14, h: 36))]))
+            x += step
+            step *= 0.8
+        }
+        let (tracker, g) = try track(frames)
+        let r = try lineage(g)
+        XCTAssertEqual(r.tracks.count, 2, "drifts: \(tracker.drifts.map { Int($0.dx) })")
+        XCTAssertTrue(r.tracks.allSatisfy { $0.nodes.count == 8 })
+        XCTAssertEqual(tracker.drifts[1].dx, -80, accuracy: 1)
+    }
+
     func testDivisionIsCalledWithEvidence() throws {
         let frames = [
             paint(width: w, height: h, [rod(1, 40, 20, length: 30)]),
