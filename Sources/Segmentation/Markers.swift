@@ -337,13 +337,13 @@ public enum Markers {
         let w = distance.width, hh = distance.height
         let pw = w + 2, n = pw * (hh + 2)
         let low = -Float.infinity
-        let j = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        let flag = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
-        defer { j.deallocate(); m.deallocate(); flag.deallocate() }
+        // j: the reconstruction; m: the mask image (freed as soon as the reconstruction is done,
+        // before the plateau flags are allocated, to lower the peak)
+        let j = LargeBuffer.allocate(Float.self, count: n)
+        let m = LargeBuffer.allocate(Float.self, count: n)
+        defer { LargeBuffer.release(j) }
         j.initialize(repeating: low, count: n)
         m.initialize(repeating: low, count: n)
-        flag.initialize(repeating: 0, count: n)
         distance.withUnsafeBufferPointer { d in
             foreground.withUnsafeBufferPointer { f in
                 for y in 0..<hh {
@@ -391,12 +391,17 @@ public enum Markers {
                 }
             }
         }
+        LargeBuffer.release(m)
+        let flag = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        defer { flag.deallocate() }
+        flag.initialize(repeating: 0, count: n)
         // regional maxima of the reconstruction inside the foreground (8-connected plateaus
-        // without a higher neighbour): flag 1 = candidate, 2 = not a maximum
+        // without a higher neighbour): flag 1 = candidate, 2 = not a maximum. The foreground is
+        // where j is finite (background stays −∞: the reconstruction never raises j above m).
         var candidates: [Int32] = []
         for y in 1...max(hh, 1) where hh > 0 {
             let r = y * pw
-            for i in (r + 1)...(r + w) where m[i] != low {
+            for i in (r + 1)...(r + w) where j[i] != low {
                 let v = j[i]
                 var top = max(j[i - pw - 1], max(j[i - pw], j[i - pw + 1]))
                 top = max(top, max(j[i - 1], j[i + 1]))

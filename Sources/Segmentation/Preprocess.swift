@@ -88,11 +88,54 @@ public enum Preprocess {
                         let w0 = k[r]
                         let s0 = src.baseAddress! + c, d0 = dst.baseAddress! + c
                         for x in 0..<w { a[x] = Double(s0[x]) * w0 }
-                        for j in stride(from: r, through: 1, by: -1) {
-                            let up = src.baseAddress! + mode.index(y - j, count: h) * w
-                            let dn = src.baseAddress! + mode.index(y + j, count: h) * w
-                            let wj = k[r - j]
-                            for x in 0..<w { a[x] += (Double(up[x]) + Double(dn[x])) * wj }
+                        // taps in groups of up to four per sweep (the accumulator stays in
+                        // registers across a group); additions keep the order outer taps first
+                        var j = r
+                        while j >= 1 {
+                            let g = min(4, j)
+                            let base = src.baseAddress!
+                            @inline(__always) func row(_ dy: Int) -> UnsafePointer<Float> {
+                                UnsafePointer(base + mode.index(y + dy, count: h) * w)
+                            }
+                            switch g {
+                            case 4:
+                                let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                let u2 = row(-(j - 2)), v2 = row(j - 2), u3 = row(-(j - 3)), v3 = row(j - 3)
+                                let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
+                                for x in 0..<w {
+                                    var t = a[x]
+                                    t += (Double(u0[x]) + Double(v0[x])) * k0
+                                    t += (Double(u1[x]) + Double(v1[x])) * k1
+                                    t += (Double(u2[x]) + Double(v2[x])) * k2
+                                    t += (Double(u3[x]) + Double(v3[x])) * k3
+                                    a[x] = t
+                                }
+                            case 3:
+                                let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                let u2 = row(-(j - 2)), v2 = row(j - 2)
+                                let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
+                                for x in 0..<w {
+                                    var t = a[x]
+                                    t += (Double(u0[x]) + Double(v0[x])) * k0
+                                    t += (Double(u1[x]) + Double(v1[x])) * k1
+                                    t += (Double(u2[x]) + Double(v2[x])) * k2
+                                    a[x] = t
+                                }
+                            case 2:
+                                let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                let k0 = k[r - j], k1 = k[r - j + 1]
+                                for x in 0..<w {
+                                    var t = a[x]
+                                    t += (Double(u0[x]) + Double(v0[x])) * k0
+                                    t += (Double(u1[x]) + Double(v1[x])) * k1
+                                    a[x] = t
+                                }
+                            default:
+                                let u0 = row(-j), v0 = row(j)
+                                let k0 = k[r - j]
+                                for x in 0..<w { a[x] += (Double(u0[x]) + Double(v0[x])) * k0 }
+                            }
+                            j -= g
                         }
                         for x in 0..<w { d0[x] = Float(a[x]) }
                     }
@@ -100,11 +143,12 @@ public enum Preprocess {
             }
         }
         // pass along axis 1 (horizontal) on a padded line; loops ordered tap-major so they
-        // vectorise, with each output's additions still in scipy's order (outer taps first)
-        var out = [Float](repeating: 0, count: w * h)
+        // vectorise, with each output's additions still in scipy's order (outer taps first).
+        // Each row is copied to the line before it is written, so the pass works in place.
         var line = [Double](repeating: 0, count: w + 2 * r)
-        mid.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
+        mid.withUnsafeMutableBufferPointer { dst in
+            let src = UnsafeBufferPointer(dst)
+            do {
                 line.withUnsafeMutableBufferPointer { line in
                     acc.withUnsafeMutableBufferPointer { acc in
                         for y in 0..<h {
@@ -116,18 +160,57 @@ public enum Preprocess {
                             let a = acc.baseAddress!, l = line.baseAddress!
                             let mid0 = l + r
                             for x in 0..<w { a[x] = mid0[x] * w0 }
-                            for j in stride(from: r, through: 1, by: -1) {
-                                let wj = k[r - j]
-                                let left = l + (r - j), right = l + (r + j)
-                                for x in 0..<w { a[x] += (left[x] + right[x]) * wj }
+                            var j = r
+                            while j >= 1 {
+                                let g = min(4, j)
+                                switch g {
+                                case 4:
+                                    let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
+                                    let u2 = u0 + 2, v2 = v0 - 2, u3 = u0 + 3, v3 = v0 - 3
+                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
+                                    for x in 0..<w {
+                                        var t = a[x]
+                                        t += (u0[x] + v0[x]) * k0
+                                        t += (u1[x] + v1[x]) * k1
+                                        t += (u2[x] + v2[x]) * k2
+                                        t += (u3[x] + v3[x]) * k3
+                                        a[x] = t
+                                    }
+                                case 3:
+                                    let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
+                                    let u2 = u0 + 2, v2 = v0 - 2
+                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
+                                    for x in 0..<w {
+                                        var t = a[x]
+                                        t += (u0[x] + v0[x]) * k0
+                                        t += (u1[x] + v1[x]) * k1
+                                        t += (u2[x] + v2[x]) * k2
+                                        a[x] = t
+                                    }
+                                case 2:
+                                    let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
+                                    let k0 = k[r - j], k1 = k[r - j + 1]
+                                    for x in 0..<w {
+                                        var t = a[x]
+                                        t += (u0[x] + v0[x]) * k0
+                                        t += (u1[x] + v1[x]) * k1
+                                        a[x] = t
+                                    }
+                                default:
+                                    let u0 = l + (r - j), v0 = l + (r + j)
+                                    let k0 = k[r - j]
+                                    for x in 0..<w { a[x] += (u0[x] + v0[x]) * k0 }
+                                }
+                                j -= g
                             }
-                            for x in 0..<w { dst[c + x] = Float(acc[x]) }
+                            let d = dst.baseAddress! + c
+                            for x in 0..<w { d[x] = Float(a[x]) }
                         }
                     }
                 }
             }
         }
-        return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
+        return Image(uncheckedWidth: w, height: h, pixels: mid, pixelSize: image.pixelSize)
     }
 
     /// Divides by a smooth estimate of the illumination (the Python baseline's recipe):
@@ -139,10 +222,17 @@ public enum Preprocess {
     ///
     /// - Parameter scalePixels: background scale in pixels (e.g. 12 µm / pixel size).
     public static func flatField(_ image: Image<Float>, scalePixels: Double, darkCells: Bool) -> Image<Float> {
+        var out = image
+        flatFieldInPlace(&out, scalePixels: scalePixels, darkCells: darkCells)
+        return out
+    }
+
+    /// `flatField` overwriting `image` (no second full-frame buffer).
+    static func flatFieldInPlace(_ image: inout Image<Float>, scalePixels: Double, darkCells: Bool) {
         let f = 8
         let w = image.width, h = image.height
         let sw = w / f, sh = h / f
-        guard sw >= 1, sh >= 1, scalePixels > 0 else { return image }
+        guard sw >= 1, sh >= 1, scalePixels > 0 else { return }
         var small = [Float](repeating: 0, count: sw * sh)
         var acc = [Double](repeating: 0, count: sw)
         image.withUnsafeBufferPointer { p in
@@ -180,25 +270,23 @@ public enum Preprocess {
                 }
             }
         }
-        var out = [Float](repeating: 0, count: w * h)
         wide.withUnsafeBufferPointer { wd in
-            image.withUnsafeBufferPointer { p in
-                out.withUnsafeMutableBufferPointer { o in
+            image.withUnsafeMutableBufferPointer { o in
+                do {
                     for y in 0..<h {
                         let sy = min(max((Double(y) + 0.5) * zy - 0.5, 0), Double(sh - 1))
                         let y0 = Int(sy), y1 = min(y0 + 1, sh - 1)
                         let fy = Float(sy - Double(y0)), gy = 1 - fy
                         let a = wd.baseAddress! + y0 * w, c = wd.baseAddress! + y1 * w
-                        let src = p.baseAddress! + y * w, dst = o.baseAddress! + y * w
+                        let dst = o.baseAddress! + y * w
                         for x in 0..<w {
                             let v = max(a[x] * gy + c[x] * fy, 1e-3)
-                            dst[x] = src[x] / v
+                            dst[x] = dst[x] / v
                         }
                     }
                 }
             }
         }
-        return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
     }
 
     /// Flat-field correction with acquired frames: `(image - dark) / (flat - dark) * mean(flat - dark)`,

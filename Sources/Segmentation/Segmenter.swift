@@ -229,7 +229,7 @@ public enum Segmenter {
             polarity = Threshold.resolvedPolarity(im, threshold: t0)
         }
         if r.flatFieldPixels > 0 {
-            im = Preprocess.flatField(im, scalePixels: r.flatFieldPixels, darkCells: polarity == .dark)
+            Preprocess.flatFieldInPlace(&im, scalePixels: r.flatFieldPixels, darkCells: polarity == .dark)
         }
         lap("smooth")
 
@@ -239,6 +239,7 @@ public enum Segmenter {
         case let .value(v): thr = v
         }
         var fg = Threshold.apply(im, threshold: thr, polarity: polarity).mask
+        im = Image(uncheckedWidth: 0, height: 0, pixels: [])   // the smoothed frame is done with
         lap("threshold")
 
         if p.openRadius > 0 { fg = Morphology.opening(fg, .disk(radius: p.openRadius)) }

@@ -3,6 +3,7 @@ import CellTrackCore
 import Dispatch
 import Foundation
 import ImageIO
+import Pipeline
 import Segmentation
 
 /// `celltrack segment INPUT --out DIR`: per-frame label masks `mask###.tif` (CTC naming).
@@ -141,6 +142,7 @@ struct Segment: ParsableCommand {
             }
             let params = parameters(base: base)
             try params.validate()
+            MemoryPolicy.returnLargeBuffersToTheSystem()
             let movie = try MovieReader(inputs: inputs, channel: channel)
             let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
