@@ -332,15 +332,8 @@ extension Segmenter {
     /// phase contrast can flip). Inputs are validated by the caller.
     static func colonyIfChosen(_ image: Image<Float>, parameters p: SegmentationParameters, pixelSize: Double?,
                                timings: inout StageTimings?) throws -> SegmentationResult? {
-        let clock = ContinuousClock()
-        var mark = clock.now
-        var cpuMark = timings == nil ? 0 : MathShim.threadCPUSeconds()
-        func lap(_ stage: String) {
-            guard timings != nil else { return }
-            let now = clock.now, cpu = MathShim.threadCPUSeconds()
-            timings?.add(stage, wall: now - mark, cpu: cpu - cpuMark)
-            mark = now; cpuMark = cpu
-        }
+        var stopwatch = StageStopwatch(enabled: timings != nil)
+        func lap(_ stage: String) { stopwatch.lap(stage, into: &timings) }
         if p.method == .auto && p.polarity == .bright { return nil }
         let px = pixelSize ?? defaultPixelSize
         guard let stages = ColonySegmenter.segment(image, parameters: p.colony, widthPixels: p.colony.cellWidthUm / px,

@@ -169,6 +169,43 @@ public struct StageTimings: Sendable {
     }
 }
 
+/// Times consecutive stages (wall and thread CPU) into optional `StageTimings`; costs nothing
+/// when timing is off.
+struct StageStopwatch {
+    private let clock = ContinuousClock()
+    private var mark: ContinuousClock.Instant
+    private var cpuMark: Double
+    private let enabled: Bool
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+        mark = clock.now
+        cpuMark = enabled ? MathShim.threadCPUSeconds() : 0
+    }
+
+    /// Records the time since the previous lap (or the start) as `stage`.
+    mutating func lap(_ stage: String, into timings: inout StageTimings?) {
+        guard enabled else { return }
+        let now = clock.now, cpu = MathShim.threadCPUSeconds()
+        timings?.add(stage, wall: now - mark, cpu: cpu - cpuMark)
+        mark = now
+        cpuMark = cpu
+    }
+
+    /// Records the time since the previous lap as several stages that ran interleaved, shared
+    /// in proportion to their measured `weights`.
+    mutating func lap(splitting weights: [(stage: String, weight: Double)], into timings: inout StageTimings?) {
+        guard enabled else { return }
+        let now = clock.now, cpu = MathShim.threadCPUSeconds()
+        let total = weights.reduce(0) { $0 + $1.weight }
+        let cpuScale = total > 0 ? (cpu - cpuMark) / total : 0
+        let wallScale = total > 0 ? (now - mark) / total : .zero
+        for (stage, weight) in weights { timings?.add(stage, wall: wallScale * weight, cpu: weight * cpuScale) }
+        mark = now
+        cpuMark = cpu
+    }
+}
+
 /// The segmentation stage: one frame in, labels and regions out. Pure and deterministic; safe
 /// to call concurrently on different frames.
 public enum Segmenter {
@@ -208,15 +245,8 @@ public enum Segmenter {
             return result
         }
         let r = p.resolved(pixelSize: pixelSize ?? image.pixelSize)
-        let clock = ContinuousClock()
-        var mark = clock.now
-        var cpuMark = timings == nil ? 0 : MathShim.threadCPUSeconds()
-        func lap(_ stage: String) {
-            guard timings != nil else { return }
-            let now = clock.now, cpu = MathShim.threadCPUSeconds()
-            timings?.add(stage, wall: now - mark, cpu: cpu - cpuMark)
-            mark = now; cpuMark = cpu
-        }
+        var stopwatch = StageStopwatch(enabled: timings != nil)
+        func lap(_ stage: String) { stopwatch.lap(stage, into: &timings) }
 
         var im = p.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: p.smoothSigma) : image
         var polarity = p.polarity
@@ -255,16 +285,8 @@ public enum Segmenter {
             var stages = ComponentStageTimes()
             labels = floodComponents(fg, h: Float(r.h), connectivity: p.connectivity,
                                      timed: timings != nil, times: &stages)
-            if timings != nil {
-                let now = clock.now, cpu = MathShim.threadCPUSeconds()
-                let total = stages.edt + stages.markers + stages.watershed
-                let scale = total > 0 ? (cpu - cpuMark) / total : 0
-                let wallScale = total > 0 ? (now - mark) / total : .zero
-                timings?.add("edt", wall: wallScale * stages.edt, cpu: stages.edt * scale)
-                timings?.add("markers", wall: wallScale * stages.markers, cpu: stages.markers * scale)
-                timings?.add("watershed", wall: wallScale * stages.watershed, cpu: stages.watershed * scale)
-                mark = now; cpuMark = cpu
-            }
+            stopwatch.lap(splitting: [("edt", stages.edt), ("markers", stages.markers), ("watershed", stages.watershed)],
+                          into: &timings)
         case .peak:
             let dist = DistanceTransform.euclidean(fg)
             lap("edt")

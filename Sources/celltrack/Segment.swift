@@ -1,6 +1,5 @@
 import ArgumentParser
 import CellTrackCore
-import Dispatch
 import Foundation
 import ImageIO
 import Pipeline
@@ -149,53 +148,36 @@ struct Segment: ParsableCommand {
             let px = pixelSize ?? movie.pixelSizeUm
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let digits = max(3, String(max(movie.frameCount - 1, 0)).count)
-            let window = threads ?? ProcessInfo.processInfo.activeProcessorCount
-            try Segment.segmentAll(movie: movie, parameters: params, pixelSize: px, window: window,
-                                   flat: flatImage, dark: darkImage) { index, labels in
+            let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            try Segment.segmentAll(movie: movie, inputs: inputs, channel: channel, parameters: params,
+                                   pixelSize: px, workers: workers, flat: flatImage, dark: darkImage) { index, labels in
                 let name = "mask" + String(repeating: "0", count: max(0, digits - String(index).count)) + String(index) + ".tif"
                 try TIFFWriter.writeLabels(labels, to: (out as NSString).appendingPathComponent(name))
             }
         }
     }
 
-    /// Reads `window` frames, segments them concurrently, hands the labels to `write` in frame
-    /// order, and repeats: memory is bounded by the window, output order is deterministic.
-    static func segmentAll(movie: MovieReader, parameters: SegmentationParameters, pixelSize: Double?,
-                           window: Int, flat: Image<Float>?, dark: Image<Float>?,
+    /// Segments every frame on `workers` threads (each with its own reader) and hands the labels
+    /// to `write` in frame order: the Pipeline's `OrderedParallel`, so memory is bounded by the
+    /// frames in flight and the output does not depend on the thread count.
+    static func segmentAll(movie: MovieReader, inputs: [String], channel: Int?, parameters: SegmentationParameters,
+                           pixelSize: Double?, workers: Int, flat: Image<Float>?, dark: Image<Float>?,
                            write: (Int, LabelImage) throws -> Void) throws {
-        final class Slots: @unchecked Sendable {
-            var results: [Result<LabelImage, Error>?]
-            init(_ n: Int) { results = Array(repeating: nil, count: n) }
+        let workers = max(1, workers)
+        let readers = try [movie] + (1..<workers).map { _ in try MovieReader(inputs: inputs, channel: channel) }
+        final class Readers: @unchecked Sendable {
+            let all: [MovieReader]
+            init(_ all: [MovieReader]) { self.all = all }
         }
-        var start = 0
-        while start < movie.frameCount {
-            let end = min(start + max(window, 1), movie.frameCount)
-            var frames: [Frame] = []
-            for index in start..<end {
-                var frame = try movie.readFrame(index)
-                if let flat {
-                    do { frame.image = try Preprocess.flatField(frame.image, flat: flat, dark: dark) } catch let error as ParameterError {
-                        throw InputError(file: frame.source.path, frame: frame.source.page, problem: error.description)
-                    }
-                }
-                frames.append(frame)
+        let shared = Readers(readers)
+        try OrderedParallel.run(range: 0..<movie.frameCount, workers: workers, window: workers + 1, produce: { index, worker in
+            var frame = try shared.all[worker].readFrame(index)
+            do {
+                if let flat { frame.image = try Preprocess.flatField(frame.image, flat: flat, dark: dark) }
+                return try Segmenter.segment(frame.image, parameters: parameters, pixelSize: pixelSize).labels
+            } catch let error as ParameterError {
+                throw InputError(file: frame.source.path, frame: frame.source.page, problem: error.description)
             }
-            let slots = Slots(frames.count)
-            let lock = NSLock()
-            let batch = frames
-            DispatchQueue.concurrentPerform(iterations: batch.count) { k in
-                let result = Result { try Segmenter.segment(batch[k].image, parameters: parameters, pixelSize: pixelSize).labels }
-                lock.lock(); slots.results[k] = result; lock.unlock()
-            }
-            for k in 0..<batch.count {
-                switch slots.results[k]! {
-                case let .success(labels): try write(batch[k].index, labels)
-                case let .failure(error as ParameterError):
-                    throw InputError(file: batch[k].source.path, frame: batch[k].source.page, problem: error.description)
-                case let .failure(error): throw error
-                }
-            }
-            start = end
-        }
+        }, consume: write)
     }
 }
