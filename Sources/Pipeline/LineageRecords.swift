@@ -22,7 +22,7 @@ enum LineageRecords {
             tracks.append(TrackRecord(
                 trackID: t.id, parentTrackID: t.parent, rootTrackID: t.root, generation: t.generation,
                 firstFrameIndex: t.firstFrame, lastFrameIndex: t.lastFrame,
-                fate: .init(rawValue: t.fate.rawValue)!,
+                fate: t.fate,
                 birthLengthUm: um.map { t.birthLength * $0 },
                 divisionLengthUm: divided ? um.map { t.divisionLength * $0 } : nil,
                 addedLengthUm: t.isCompleteCycle ? um.map { t.addedLength * $0 } : nil,

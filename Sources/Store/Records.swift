@@ -1,4 +1,5 @@
 import CellTrackCore
+import Lineage
 
 // Plain row structs, one per table. They mirror schema.sql column for column (units in the names)
 // and depend on nothing but CellTrackCore, so the pipeline converts its Tracking/Lineage values
@@ -186,14 +187,6 @@ public struct CellRecord: Equatable, Sendable {
                                               min: r.minIntensity, max: r.maxIntensity)] + extraChannels,
                   maskRLE: MaskRLE.encode(labels: labels, label: r.label, bbox: box))
     }
-}
-
-/// How a cell cycle ended (`track.fate`).
-public enum TrackFate: String, Sendable, Equatable, CaseIterable {
-    case divided
-    case lost
-    case exited
-    case endOfMovie = "end_of_movie"
 }
 
 /// One cell cycle (`track` table). Track ids are per movie, from 1; they are the CTC labels.

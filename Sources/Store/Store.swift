@@ -1,5 +1,6 @@
 import CSQLite
 import CellTrackCore
+import Lineage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
