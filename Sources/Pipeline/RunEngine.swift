@@ -131,17 +131,17 @@ public enum RunEngine {
                 throw InputError(file: reader.sources.first?.path, problem:
                     "the frame interval is unknown (no ImageJ finterval in the file): pass --interval MINUTES, growth rates per hour need it")
             }
+            var paths = Set(reader.sources.map(\.path))
             for extra in movie.extraChannelInputs {
                 let channelReader = try MovieReader(inputs: extra)
+                paths.formUnion(channelReader.sources.map(\.path))
                 guard channelReader.frameCount == reader.frameCount,
                       channelReader.width == reader.width, channelReader.height == reader.height else {
                     throw InputError(file: channelReader.sources.first?.path, problem:
                         "channel input has \(channelReader.frameCount) frames of \(channelReader.width)x\(channelReader.height); the movie has \(reader.frameCount) of \(reader.width)x\(reader.height)")
                 }
             }
-            let files = Array(Set(reader.sources.map(\.path) + movie.extraChannelInputs.flatMap { extra in
-                (try? MovieReader(inputs: extra).sources.map(\.path)) ?? []
-            })).sorted()
+            let files = paths.sorted()
             let hash: String
             do { hash = try ContentHasher.hashFiles(files) } catch {
                 throw InputError(file: files.first, problem: "cannot read the input to hash it: \(error.localizedDescription)")
