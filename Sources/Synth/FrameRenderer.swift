@@ -32,7 +32,8 @@ struct Debris: Sendable {
 /// - S: the cells' anti-aliased coverage (each rod shrunk by half `cellGap`, so touching cells
 ///   keep a thin gap), with a tone per pixel;
 /// - h: a Gaussian PSF; phase contrast adds a halo, the Gaussian-blurred coverage brightening
-///   the background around cells (and the gaps between touching cells);
+///   the background around cells (and, faintly, the gaps between touching cells), weighted by
+///   max(0, 1 − 2·coverage) so that it stays outside the outline;
 /// - L: illumination (vignetting and a gradient) times a smooth background texture; B the
 ///   background level.
 ///
@@ -190,7 +191,11 @@ public struct FrameRenderer {
                 if dark {
                     for i in (row + rect.x0)..<(row + rect.x1) {
                         let cover = dc[i]
-                        out[i] = bg[i] * ((1 - cover) * (1 + haloStrength * hl[i]) + dt[i])
+                        // the halo lies outside the outline: it fades to nothing where the
+                        // coverage reaches one half, so the outline stays at half darkness, as
+                        // in annotated phase contrast (ecoli-trpL), and contacts stay faint
+                        let outside = max(0, 1 - 2 * cover)
+                        out[i] = bg[i] * ((1 - cover) * (1 + haloStrength * hl[i] * outside) + dt[i])
                     }
                 } else {
                     for i in (row + rect.x0)..<(row + rect.x1) {
