@@ -42,8 +42,12 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
     public var minArea: Double = 1.0
     /// `t_obj`: objects whose mean level is not below −objectSigmas background σ are dropped. Default 6.
     public var objectSigmas: Double = 6.0
+    /// Shape repair: an object whose plateau width exceeds this × the frame's median cell width
+    /// is cut in two along its axis (`ShapeRepair.splitWide`); 0 = off. Default 1.5.
+    public var splitWidthRatio: Double = 1.5
 
     public init() {}
+
 
     /// Checks ranges; throws `ParameterError.invalid` naming the parameter (`colony.` + name).
     public func validate() throws {
@@ -64,6 +68,7 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
         try check("interfaceRadius", interfaceRadius, { $0 >= 0 && $0 <= 10 }, "must be between 0 and 10 (× cell width)")
         try check("minArea", minArea, { $0 >= 0 }, "must be >= 0 (× cell width²)")
         try check("objectSigmas", objectSigmas, { $0 >= 0 }, "must be >= 0")
+        try check("splitWidthRatio", splitWidthRatio, { $0 == 0 || $0 >= 1 }, "must be 0 (off) or >= 1")
     }
 
     /// Sizes in px for a cell width of `w` px, rounded as the prototype rounds them
@@ -336,12 +341,18 @@ extension Segmenter {
         func lap(_ stage: String) { stopwatch.lap(stage, into: &timings) }
         if p.method == .auto && p.polarity == .bright { return nil }
         let px = pixelSize ?? defaultPixelSize
-        guard let stages = ColonySegmenter.segment(image, parameters: p.colony, widthPixels: p.colony.cellWidthUm / px,
+        let widthPixels = p.colony.cellWidthUm / px
+        guard let stages = ColonySegmenter.segment(image, parameters: p.colony, widthPixels: widthPixels,
                                                    polarity: p.polarity, onlyDark: p.method == .auto, lap: lap)
         else { return nil }
-        let regions = RegionMeasurer.measure(labels: stages.labels, intensity: image)
+        // frame-level: the reference width is the median over the whole frame's cells
+        let labels = ShapeRepair.splitWide(stages.labels, intensity: image, darkCells: stages.darkCells,
+                                           ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
+                                           minArea: p.colony.minArea * widthPixels * widthPixels)
+        lap("repair")
+        let regions = RegionMeasurer.measure(labels: labels, intensity: image)
         lap("measure")
-        return SegmentationResult(labels: stages.labels, regions: regions, threshold: stages.threshold,
+        return SegmentationResult(labels: labels, regions: regions, threshold: stages.threshold,
                                   polarity: stages.darkCells ? .dark : .bright)
     }
 }
