@@ -33,7 +33,7 @@ struct Debris: Sendable {
 ///   keep a thin gap), with a tone per pixel;
 /// - h: a Gaussian PSF; phase contrast adds a halo, the Gaussian-blurred coverage brightening
 ///   the background around cells (and, faintly, the gaps between touching cells), weighted by
-///   max(0, 1 − 2·coverage) so that it stays outside the outline;
+///   max(0, 1 − coverage / 0.7) so that it stays outside the outline;
 /// - L: illumination (vignetting and a gradient) times a smooth background texture; B the
 ///   background level.
 ///
@@ -191,10 +191,10 @@ public struct FrameRenderer {
                 if dark {
                     for i in (row + rect.x0)..<(row + rect.x1) {
                         let cover = dc[i]
-                        // the halo lies outside the outline: it fades to nothing where the
-                        // coverage reaches one half, so the outline stays at half darkness, as
-                        // in annotated phase contrast (ecoli-trpL), and contacts stay faint
-                        let outside = max(0, 1 - 2 * cover)
+                        // the halo lies outside the outline: it fades out as the coverage
+                        // rises to 0.7, so the outline stays near half darkness (annotated
+                        // ecoli-trpL: 0.47–0.63 across its outline) and contacts stay faint
+                        let outside = max(0, 1 - cover / 0.7)
                         out[i] = bg[i] * ((1 - cover) * (1 + haloStrength * hl[i] * outside) + dt[i])
                     }
                 } else {

@@ -7,8 +7,8 @@ import Segmentation
 
 /// Options shared by `run` and `track`: where results go, physical scale, configuration.
 struct PipelineOptions: ParsableArguments {
-    @Option(help: "The SQLite database to write (created if missing; an unfinished identical run resumes).")
-    var db: String
+    @Option(help: "The SQLite database to write (created if missing; an unfinished identical run resumes). Required except with --print-config.")
+    var db: String?
 
     @Option(help: "µm per pixel (overrides the file's metadata).")
     var pixelSize: Double?
@@ -29,6 +29,7 @@ struct PipelineOptions: ParsableArguments {
     var stopAfterFrames: Int?
 
     func validate() throws {
+        if let db, db.isEmpty { throw ValidationError("--db needs a file name") }
         if let pixelSize, !(pixelSize > 0 && pixelSize.isFinite) { throw ValidationError("--pixel-size must be a positive number of µm") }
         if let interval, !(interval > 0 && interval.isFinite) { throw ValidationError("--interval must be a positive number of minutes") }
         if let workers, workers < 1 { throw ValidationError("--workers must be 1 or more") }
@@ -60,7 +61,7 @@ struct PipelineOptions: ParsableArguments {
             movie.inputs.map(absolutePath).joined(separator: " ")
                 + movie.extraChannelInputs.map { " +channel " + $0.map(absolutePath).joined(separator: " ") }.joined()
         }).joined(separator: " ")
-        return RunRequest(movies: movies, configuration: configuration, source: source, databasePath: db,
+        return RunRequest(movies: movies, configuration: configuration, source: source, databasePath: db ?? "",
                           commandLine: canonical,
                           workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
                           progress: quiet ? .quiet : .automatic, stopAfterFrames: stopAfterFrames)
@@ -112,6 +113,7 @@ struct Run: ParsableCommand {
 
     mutating func validate() throws {
         if !printConfig && inputs.isEmpty { throw ValidationError("give at least one INPUT movie") }
+        if !printConfig && options.db == nil { throw ValidationError("--db FILE is required (the SQLite database to write)") }
         if let segmentChannel, segmentChannel < 0 { throw ValidationError("--segment-channel must be 0 or more") }
         if let method, SegmentationParameters.Method(rawValue: method) == nil {
             throw ValidationError("--method must be one of \(SegmentationParameters.Method.allCases.map(\.rawValue).joined(separator: ", "))")

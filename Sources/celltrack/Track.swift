@@ -30,6 +30,10 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Also write the CTC result (mask###.tif, res_track.txt, tracks.csv) to this folder.")
     var ctcOut: String?
 
+    func validate() throws {
+        if options.db == nil { throw ValidationError("--db FILE is required (the SQLite database to write)") }
+    }
+
     func run() throws {
         try runReportingErrors {
             let configuration = try options.configuration()
@@ -42,7 +46,7 @@ struct TrackCommand: ParsableCommand {
             let summary = try RunEngine.run(request)
             print(RunSummaryText.describe(summary))
             if let ctcOut, summary.finished, let movieID = summary.movieIDs.first {
-                let store = try Store(path: options.db, options: Store.Options(readOnly: true))
+                let store = try Store(path: options.db!, options: Store.Options(readOnly: true))
                 let written = try CTCExport.write(store: store, movieID: movieID, to: ctcOut)
                 print("wrote \(written.frames) masks and \(written.labels) tracks to \(ctcOut)")
             }

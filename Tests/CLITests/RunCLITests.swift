@@ -68,6 +68,12 @@ final class RunCLITests: XCTestCase {
         let printed = try CLI.run(["run", "--db", path("x.sqlite"), "--print-config"])
         XCTAssertEqual(printed.status, 0, printed.stderr)
         XCTAssertTrue(printed.stdout.contains("\"segmentation\""))
+        let printedWithoutDB = try CLI.run(["run", "--print-config"])
+        XCTAssertEqual(printedWithoutDB.status, 0, printedWithoutDB.stderr)
+        XCTAssertEqual(printedWithoutDB.stdout, printed.stdout)
+        let noDB = try CLI.run(["run", Self.movie])
+        XCTAssertEqual(noDB.status, 2)
+        XCTAssertTrue(noDB.stderr.contains("--db"), noDB.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.sqlite")), "no database for failed starts")
     }
 
