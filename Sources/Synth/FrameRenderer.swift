@@ -38,7 +38,8 @@ struct Debris: Sendable {
 ///   background level.
 ///
 /// Pixel (x, y) has its centre at (x, y). A pixel belongs to a cell when its centre lies
-/// inside the cell's outline; where outlines overlap it goes to the cell it lies deepest in
+/// inside the cell's drawn body (its outline shrunk by half `cellGap`; the contact line between
+/// touching cells is background, as in annotated phase contrast); where bodies overlap it goes to the cell it lies deepest in
 /// (relative to the radius), so labels never overlap. The renderer keeps frame-sized scratch
 /// buffers between calls: memory is bounded by a frame, whatever the movie length.
 ///
@@ -271,7 +272,9 @@ public struct FrameRenderer {
                     s[i] = cover
                     t[i] = cover * Float(baseTone * (1 + centreBoost * (1 - q * q)))
                 }
-                if slot > 0 && distance <= r {
+                // the label is the drawn body (the outline shrunk by half the gap), so the truth
+                // leaves the bright line between touching cells unlabelled, as annotators do
+                if slot > 0 && distance <= body {
                     let relativeDepth = Float((r - distance) / r)
                     if relativeDepth > d[i] {
                         d[i] = relativeDepth
