@@ -85,7 +85,9 @@ final class RenderingTests: XCTestCase {
                 for (k, s) in shapes.enumerated() {
                     let d = s.axisDistance(x: Double(x), y: Double(y))
                     let depth = (s.radius - d) / s.radius
-                    if d <= s.radius && depth > bestDepth { best = UInt32(k + 1); bestDepth = depth }
+                    // the label is the drawn body: the outline shrunk by half the gap
+                    let body = max(0.5, s.radius - (p.polarity == .dark ? p.cellGap / 2 / p.pixelSize : 0))
+                    if d <= body && depth > bestDepth { best = UInt32(k + 1); bestDepth = depth }
                 }
                 XCTAssertEqual(frame.labels[x, y], best, "(\(x), \(y))")
             }
