@@ -18,7 +18,8 @@ struct Segment: ParsableCommand {
         peak_local_max), watershed on the negated distance, size filter. Labels are 1..n in raster \
         order of each cell's first pixel. Frames are segmented in parallel on all cores; memory \
         holds only the frames in flight. Defaults given in µm are converted with the pixel size \
-        (--pixel-size, else the file's, else 0.1 µm). A --config JSON file (SegmentationParameters) \
+        (--pixel-size, else the file's, else 0.1 µm). A --config JSON file (the `run` configuration, or \
+        just its "segmentation" object; keys may be left out) \
         gives defaults that the options override.
         """)
 
@@ -132,11 +133,13 @@ struct Segment: ParsableCommand {
                 guard let data = FileManager.default.contents(atPath: config) else {
                     throw InputError(file: config, problem: "cannot read the configuration file")
                 }
-                do { base = try JSONDecoder().decode(SegmentationParameters.self, from: data) } catch {
+                // the `run` configuration file, or just its "segmentation" object; any key may be
+                // left out (defaults), unknown keys are an error
+                let text = String(decoding: data, as: UTF8.self)
+                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+                let wrapped = object.map { $0["segmentation"] == nil } == true ? "{\"segmentation\": \(text)}" : text
+                do { base = try PipelineConfiguration.load(json: wrapped).segmentation } catch {
                     throw InputError(file: config, problem: "not a valid segmentation configuration: \(error)")
-                }
-                do { try base.validate() } catch let error as ParameterError {
-                    throw InputError(file: config, problem: error.description)
                 }
             }
             let params = parameters(base: base)

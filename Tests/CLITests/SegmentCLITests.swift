@@ -58,6 +58,28 @@ final class SegmentCLITests: XCTestCase {
         }
     }
 
+    /// `--config` takes the `run` configuration file or just its "segmentation" object, with any
+    /// key left out; an unknown key is an error naming it.
+    func testConfigFilesArePartialAndChecked() throws {
+        let out = try temporaryFolder()
+        let toy = Self.samples + "/toy/disks_speckled.tif"
+        let partial = out + "/partial.json", full = out + "/run.json", typo = out + "/typo.json"
+        try Data("{\"openRadius\": 5}".utf8).write(to: URL(fileURLWithPath: partial))
+        try Data("{\"segmentation\": {\"openRadius\": 5}}".utf8).write(to: URL(fileURLWithPath: full))
+        try Data("{\"opneRadius\": 5}".utf8).write(to: URL(fileURLWithPath: typo))
+        var outputs: [Data] = []
+        for config in [partial, full] {
+            let dir = out + "/" + URL(fileURLWithPath: config).lastPathComponent + ".out"
+            let result = try CLI.run(["segment", toy, "--out", dir, "--method", "recipe", "--config", config])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: dir + "/mask000.tif")))
+        }
+        XCTAssertEqual(outputs[0], outputs[1], "both forms give the same parameters")
+        let bad = try CLI.run(["segment", toy, "--out", out + "/bad", "--config", typo])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("opneRadius"), bad.stderr)
+    }
+
     func testMissingInputIsExitOne() throws {
         let out = try temporaryFolder()
         let result = try CLI.run(["segment", "/nonexistent/movie.tif", "--out", out])
