@@ -79,6 +79,28 @@ public enum MaskRLE {
         return out
     }
 
+    /// Encodes one object given as runs (sorted by row, then column, all inside `bbox`): the
+    /// same bytes as `encode(labels:label:bbox:)` on its label image, without one.
+    public static func encode<C: Collection>(runs: C, bbox: BoundingBox) -> [UInt8] where C.Element == LabelRuns.Run {
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        let boxWidth = bbox.width
+        var cursor = 0, pending = 0
+        for r in runs {
+            let position = (Int(r.y) - bbox.minY) * boxWidth + Int(r.x0) - bbox.minX
+            if pending > 0 && position == cursor {
+                pending += r.length        // continues across the box's row end
+            } else {
+                if pending > 0 { appendVarint(pending, to: &out) }
+                appendVarint(position - cursor, to: &out)
+                pending = r.length
+            }
+            cursor = position + r.length
+        }
+        if pending > 0 { appendVarint(pending, to: &out) }
+        return out
+    }
+
     /// Writes `label` into `image` at every foreground pixel of the encoded mask; other pixels are
     /// left untouched (so several cells can be painted into one canvas).
     public static func paint(_ rle: [UInt8], label: UInt32, bbox: BoundingBox, into image: inout LabelImage) throws {

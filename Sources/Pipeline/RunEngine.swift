@@ -85,12 +85,14 @@ public struct RunSummary: Sendable, Equatable {
 }
 
 /// A frame after the parallel stage: everything the ordered stage needs, nothing more. No label
-/// image: the ordered stage repaints it from the cells' mask RLE (a few KB per frame instead of
-/// 4 bytes per pixel), so frames waiting in the window cost almost nothing.
+/// image: the cells travel as runs (a few KB per frame instead of 4 bytes per pixel), so frames
+/// waiting in the window cost almost nothing.
 struct ProcessedFrame: Sendable {
     var width: Int
     var height: Int
     var pixelSize: Double?
+    /// The cells' pixels, for linking.
+    var runs: LabelRuns
     var regions: [Region]
     var record: FrameRecord
     var cells: [CellRecord]
@@ -235,7 +237,7 @@ public enum RunEngine {
         for index in 0..<start {
             let labels = try store.labelImage(movieID: movieID, frameIndex: index)
             let regions = try store.cells(movieID: movieID, frameIndex: index).map(\.region)
-            try link(&tracker, index: index, labels: labels, regions: regions, reader: reader)
+            try link(&tracker, index: index, cells: LabelRuns(labels), regions: regions, reader: reader)
             cellCount += regions.count
         }
 
@@ -257,8 +259,7 @@ public enum RunEngine {
                              measuredChannels: measured, source: source, config: config,
                              pixelSize: pixelSize, interval: interval)
         }, consume: { index, frame in
-            let labels = try paintLabels(frame)
-            try link(&tracker, index: index, labels: labels, regions: frame.regions, reader: reader)
+            try link(&tracker, index: index, cells: frame.runs, regions: frame.regions, reader: reader)
             try store.writeFrame(frame.record, cells: frame.cells, movieID: movieID)
             processed += 1
             cellCount += frame.cells.count
@@ -279,10 +280,10 @@ public enum RunEngine {
         return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, lineage: lineage)
     }
 
-    private static func link(_ tracker: inout Tracker, index: Int, labels: LabelImage, regions: [Region],
+    private static func link(_ tracker: inout Tracker, index: Int, cells: LabelRuns, regions: [Region],
                              reader: MovieReader) throws {
         do {
-            try tracker.addFrame(index: index, labels: labels, regions: regions)
+            try tracker.addFrame(index: index, cells: cells, regions: regions)
         } catch let error as ParameterError {
             let source = reader.sources[index]
             throw InputError(file: source.path, frame: source.page, problem: error.description)
@@ -296,37 +297,36 @@ public enum RunEngine {
         let clock = ContinuousClock()
         let began = clock.now
         let frameSource = reader.sources[index]
-        var labels: LabelImage
+        var cells: LabelRuns
         var regions: [Region]
-        let image: Image<Float>?
+        let quality: FrameQuality
         switch source {
         case .segmentation:
             let frame = try reader.readFrame(index)
             do {
                 let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize)
-                labels = result.labels
+                cells = result.cells
                 regions = result.regions
             } catch let error as ParameterError {
                 throw InputError(file: frameSource.path, frame: frameSource.page, problem: error.description)
             }
-            image = frame.image
+            quality = FrameQuality.measure(image: frame.image, foregroundPixels: cells.foregroundPixels)
         case .givenMasks:
-            labels = try reader.readLabels(index)
-            regions = RegionMeasurer.measure(labels: labels, intensity: nil)
-            image = nil
+            let labels = try reader.readLabels(index)
+            cells = LabelRuns(labels)
+            regions = RegionMeasurer.measure(runs: cells, intensity: nil)
+            quality = FrameQuality.measure(image: labels.map { Float($0 == 0 ? 0 : 1) }, labels: labels)
         }
-        labels.pixelSize = pixelSize
+        cells.pixelSize = pixelSize
 
         // Other channels: intensity per cell, and the mean over background pixels as the local
         // background that the corrected mean subtracts.
         var extra: [[ChannelIntensity]] = Array(repeating: [], count: regions.count)
+        let rows = (measuredChannels.isEmpty && channelReaders.isEmpty) ? nil : cells.byRow()
         func addChannel(_ channelImage: Image<Float>) {
-            let measuredRegions = RegionMeasurer.measure(labels: labels, intensity: channelImage)
-            let background = backgroundMean(channelImage, labels: labels)
-            var byLabel: [UInt32: Region] = [:]
-            for r in measuredRegions { byLabel[r.label] = r }
-            for (k, r) in regions.enumerated() {
-                let m = byLabel[r.label] ?? r
+            let measuredRegions = RegionMeasurer.measure(runs: cells, intensity: channelImage)
+            let background = backgroundMean(channelImage, cellsByRow: rows!)
+            for (k, m) in measuredRegions.enumerated() {
                 extra[k].append(ChannelIntensity(mean: m.meanIntensity, total: m.totalIntensity, min: m.minIntensity,
                                                  max: m.maxIntensity,
                                                  backgroundCorrectedMean: background.map { m.meanIntensity - $0 }))
@@ -335,10 +335,8 @@ public enum RunEngine {
         for c in measuredChannels { addChannel(try reader.readFrame(index, channel: c).image) }
         for channelReader in channelReaders { addChannel(try channelReader.readFrame(index).image) }
 
-        let quality = image.map { FrameQuality.measure(image: $0, labels: labels) }
-            ?? FrameQuality.measure(image: labels.map { Float($0 == 0 ? 0 : 1) }, labels: labels)
-        let cells = regions.enumerated().map { k, r in
-            CellRecord(region: r, pixelSizeUm: pixelSize, labels: labels, extraChannels: extra[k])
+        let records = regions.enumerated().map { k, r in
+            CellRecord(region: r, pixelSizeUm: pixelSize, runs: cells.runs(of: k), extraChannels: extra[k])
         }
         let elapsed = clock.now - began
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -346,30 +344,27 @@ public enum RunEngine {
                                  sourcePage: frameSource.page, foregroundFraction: quality.foregroundFraction,
                                  cellCount: regions.count, meanIntensity: quality.meanIntensity,
                                  focusMeasure: quality.focusMeasure, processingMs: ms)
-        return ProcessedFrame(width: labels.width, height: labels.height, pixelSize: labels.pixelSize,
-                              regions: regions, record: record, cells: cells)
+        return ProcessedFrame(width: cells.width, height: cells.height, pixelSize: cells.pixelSize, runs: cells,
+                              regions: regions, record: record, cells: records)
     }
 
-    /// The frame's label image rebuilt from its cells' mask RLE (exactly the segmented labels:
-    /// every labelled pixel belongs to one cell, whose box and mask were encoded from them).
-    static func paintLabels(_ frame: ProcessedFrame) throws -> LabelImage {
-        var labels = LabelImage(width: frame.width, height: frame.height, repeating: 0, pixelSize: frame.pixelSize)
-        for cell in frame.cells {
-            try MaskRLE.paint(cell.maskRLE, label: cell.label, bbox: cell.bbox, into: &labels)
-        }
-        return labels
-    }
-
-    /// Mean of the pixels outside every cell; nil when the cells cover the frame.
-    static func backgroundMean(_ image: Image<Float>, labels: LabelImage) -> Double? {
+    /// Mean of the pixels outside every cell; nil when the cells cover the frame. Sums in
+    /// raster order, skipping the cells' runs (`LabelRuns.byRow`).
+    static func backgroundMean(_ image: Image<Float>, cellsByRow rows: (rowStart: [Int], entries: [(run: LabelRuns.Run, object: Int32)])) -> Double? {
         var sum = 0.0
         var count = 0
+        let w = image.width
         image.withUnsafeBufferPointer { px in
-            labels.withUnsafeBufferPointer { lab in
-                for k in 0..<px.count where lab[k] == 0 {
-                    sum += Double(px[k])
-                    count += 1
+            for y in 0..<image.height {
+                let row = y * w
+                var x = 0
+                for e in rows.entries[rows.rowStart[y]..<rows.rowStart[y + 1]] {
+                    for i in (row + x)..<(row + Int(e.run.x0)) { sum += Double(px[i]) }
+                    count += Int(e.run.x0) - x
+                    x = Int(e.run.x1)
                 }
+                for i in (row + x)..<(row + w) { sum += Double(px[i]) }
+                count += w - x
             }
         }
         return count > 0 ? sum / Double(count) : nil

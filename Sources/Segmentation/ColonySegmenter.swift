@@ -342,18 +342,34 @@ extension Segmenter {
         if p.method == .auto && p.polarity == .bright { return nil }
         let px = pixelSize ?? defaultPixelSize
         let widthPixels = p.colony.cellWidthUm / px
-        guard let stages = ColonySegmenter.segment(image, parameters: p.colony, widthPixels: widthPixels,
-                                                   polarity: p.polarity, onlyDark: p.method == .auto, lap: lap)
-        else { return nil }
+        var groupTimes = ColonySegmenter.GroupTimes()
+        let found = withUnsafeMutablePointer(to: &groupTimes) { t in
+            ColonySegmenter.segmentGrouped(image, parameters: p.colony, widthPixels: widthPixels, polarity: p.polarity,
+                                           onlyDark: p.method == .auto, lap: lap, times: timings != nil ? t : nil)
+        }
+        guard let found else { return nil }
+        if timings != nil {
+            // the per-group stages ran interleaved inside "cells": split it by their CPU times
+            if let k = timings!.cpuSeconds.lastIndex(where: { $0.stage == "cells" }) {
+                let wall = timings!.seconds[k].seconds, cpu = timings!.cpuSeconds[k].seconds
+                timings!.seconds.remove(at: k); timings!.cpuSeconds.remove(at: k)
+                let parts = [("crop", groupTimes.crop), ("hessian", groupTimes.hessian),
+                             ("darkness", groupTimes.darkness), ("cells", groupTimes.cells)]
+                let total = max(parts.reduce(0) { $0 + $1.1 }, 1e-12)
+                for (stage, t) in parts {
+                    timings!.seconds.append((stage, wall * t / total)); timings!.cpuSeconds.append((stage, cpu * t / total))
+                }
+            }
+        }
         // frame-level: the reference width is the median over the whole frame's cells
-        let labels = ShapeRepair.splitWide(stages.labels, intensity: image, darkCells: stages.darkCells,
-                                           ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
-                                           minArea: p.colony.minArea * widthPixels * widthPixels)
+        let cells = ShapeRepair.splitWide(found.cells, intensity: image, darkCells: found.darkCells,
+                                          ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
+                                          minArea: p.colony.minArea * widthPixels * widthPixels)
         lap("repair")
-        let regions = RegionMeasurer.measure(labels: labels, intensity: image)
+        let regions = RegionMeasurer.measure(runs: cells, intensity: image)
         lap("measure")
-        return SegmentationResult(labels: labels, regions: regions, threshold: stages.threshold,
-                                  polarity: stages.darkCells ? .dark : .bright)
+        return SegmentationResult(cells: cells, regions: regions, threshold: found.threshold,
+                                  polarity: found.darkCells ? .dark : .bright)
     }
 }
 

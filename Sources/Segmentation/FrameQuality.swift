@@ -17,18 +17,21 @@ public struct FrameQuality: Sendable, Equatable {
     /// `labels` must have the image's size.
     public static func measure(image: Image<Float>, labels: LabelImage) -> FrameQuality {
         precondition(image.width == labels.width && image.height == labels.height, "image and labels differ in size")
+        var foreground = 0
+        labels.withUnsafeBufferPointer { lab in for v in lab where v != 0 { foreground += 1 } }
+        return measure(image: image, foregroundPixels: foreground)
+    }
+
+    /// The same figures when only the number of pixels inside cells is known (cells as runs).
+    public static func measure(image: Image<Float>, foregroundPixels foreground: Int) -> FrameQuality {
         let w = image.width, h = image.height
         guard w > 0, h > 0 else { return FrameQuality(foregroundFraction: 0, meanIntensity: 0, focusMeasure: 0) }
         var sum = 0.0
-        var foreground = 0
         var lapSum = 0.0, lapSquares = 0.0
         var lapCount = 0
         image.withUnsafeBufferPointer { px in
-            labels.withUnsafeBufferPointer { lab in
-                for k in 0..<(w * h) {
-                    sum += Double(px[k])
-                    if lab[k] != 0 { foreground += 1 }
-                }
+            for k in 0..<(w * h) { sum += Double(px[k]) }
+            do {
                 if w >= 3 && h >= 3 {
                     for y in 1..<(h - 1) {
                         let row = y * w

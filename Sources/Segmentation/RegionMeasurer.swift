@@ -160,6 +160,139 @@ public enum RegionMeasurer {
         return regions
     }
 
+    /// The same measurements from runs (no label image): equal, value for value, to
+    /// `measure(labels: runs.labelImage(), intensity:)` when the objects are in label order.
+    /// Regions come in object order. An intensity image of another size is ignored.
+    ///
+    /// ```swift
+    /// let regions = RegionMeasurer.measure(runs: result.cells, intensity: frame.image)
+    /// ```
+    public static func measure(runs: LabelRuns, intensity: Image<Float>?) -> [Region] {
+        measure(runs: runs, intensity: intensity, value: { Double($0) })
+    }
+
+    @inlinable
+    public static func measure<P: BinaryInteger & Sendable>(runs: LabelRuns, intensity: Image<P>) -> [Region] {
+        measure(runs: runs, intensity: intensity, value: { Double($0) })
+    }
+
+    /// Core of the run-based measurement. Per object, a scratch mask of its box (+1 px) answers
+    /// the perimeter's neighbour tests; every sum runs over the pixels in raster order, as the
+    /// label-image version does, so the floating-point results are identical.
+    @inlinable
+    public static func measure<P: Sendable>(runs: LabelRuns, intensity: Image<P>?, value: (P) -> Double) -> [Region] {
+        let w = runs.width
+        let intensityOK = intensity.map { $0.width == runs.width && $0.height == runs.height } ?? false
+        let sqrt2 = 2.0.squareRoot()
+        var weights = [Double](repeating: 0, count: 50)
+        for c in [5, 7, 15, 17, 25, 27] { weights[c] = 1 }
+        weights[21] = sqrt2; weights[33] = sqrt2
+        weights[13] = (1 + sqrt2) / 2; weights[23] = (1 + sqrt2) / 2
+        var scratch: [UInt8] = []
+        var regions: [Region] = []
+        regions.reserveCapacity(runs.count)
+        for k in 0..<runs.count {
+            let rs = runs.runs(of: k)
+            var area = 0
+            var sx = 0.0, sy = 0.0
+            var x0 = Int.max, x1 = -1
+            for r in rs {
+                let y = Double(r.y)
+                for x in Int(r.x0)..<Int(r.x1) { area += 1; sx += Double(x); sy += y }
+                x0 = min(x0, Int(r.x0)); x1 = max(x1, Int(r.x1) - 1)
+            }
+            let y0 = Int(rs.first!.y), y1 = Int(rs.last!.y)
+            var total = 0.0, minI = Double.infinity, maxI = -Double.infinity
+            if intensityOK, let intensity {
+                intensity.withUnsafeBufferPointer { p in
+                    for r in rs {
+                        let row = Int(r.y) * w
+                        for i in (row + Int(r.x0))..<(row + Int(r.x1)) {
+                            let v = value(p[i])
+                            total += v
+                            if v < minI { minI = v }
+                            if v > maxI { maxI = v }
+                        }
+                    }
+                }
+            }
+            let n = Double(area)
+            let cx = sx / n, cy = sy / n
+            var mxx = 0.0, myy = 0.0, mxy = 0.0
+            for r in rs {
+                let dy = Double(r.y) - cy
+                for x in Int(r.x0)..<Int(r.x1) {
+                    let dx = Double(x) - cx
+                    mxx += dx * dx; myy += dy * dy; mxy += dx * dy
+                }
+            }
+            let a = mxx / n, b = -mxy / n, c = myy / n
+            let orientation: Double
+            if a - c == 0 {
+                orientation = b < 0 ? Double.pi / 4 : -Double.pi / 4
+            } else {
+                orientation = 0.5 * MathShim.atan2(-2 * b, c - a)
+            }
+            let mean = (a + c) / 2
+            let root = ((a - c) / 2 * ((a - c) / 2) + b * b).squareRoot()
+            let l1 = max(mean + root, 0), l2 = max(mean - root, 0)
+            let phi = 0.5 * MathShim.atan2(2 * mxy, mxx - myy)
+            let ux = cosine(phi), uy = sine(phi)
+            // scratch mask of the box grown by 1 px: (x, y) ↦ (x − x0 + 1, y − y0 + 1)
+            let sw = x1 - x0 + 3, sh = y1 - y0 + 3
+            if scratch.count < sw * sh { scratch = [UInt8](repeating: 0, count: sw * sh) }
+            var pmin = Double.infinity, pmax = -Double.infinity
+            var perimeter = 0.0
+            scratch.withUnsafeMutableBufferPointer { m in
+                for i in 0..<(sw * sh) { m[i] = 0 }
+                for r in rs {
+                    let row = (Int(r.y) - y0 + 1) * sw - x0 + 1
+                    for x in Int(r.x0)..<Int(r.x1) { m[row + x] = 1 }
+                }
+                @inline(__always) func inRegion(_ x: Int, _ y: Int) -> Bool {
+                    m[(y - y0 + 1) * sw + x - x0 + 1] != 0
+                }
+                @inline(__always) func isBorder(_ x: Int, _ y: Int) -> Bool {
+                    inRegion(x, y) && !(inRegion(x - 1, y) && inRegion(x + 1, y) && inRegion(x, y - 1) && inRegion(x, y + 1))
+                }
+                for r in rs {
+                    let y = Int(r.y)
+                    for x in Int(r.x0)..<Int(r.x1) {
+                        let p = (Double(x) - cx) * ux + (Double(y) - cy) * uy
+                        if p < pmin { pmin = p }
+                        if p > pmax { pmax = p }
+                        if isBorder(x, y) {
+                            var code = 1
+                            if isBorder(x - 1, y) { code += 2 }
+                            if isBorder(x + 1, y) { code += 2 }
+                            if isBorder(x, y - 1) { code += 2 }
+                            if isBorder(x, y + 1) { code += 2 }
+                            if isBorder(x - 1, y - 1) { code += 10 }
+                            if isBorder(x + 1, y - 1) { code += 10 }
+                            if isBorder(x - 1, y + 1) { code += 10 }
+                            if isBorder(x + 1, y + 1) { code += 10 }
+                            perimeter += weights[code]
+                        }
+                    }
+                }
+            }
+            let length = (pmax - pmin) + lengthCorrection
+            var region = Region(label: runs.labels[k], area: area, centroidX: cx, centroidY: cy,
+                                minX: x0, minY: y0, maxX: x1 + 1, maxY: y1 + 1,
+                                orientation: orientation,
+                                majorAxisLength: 4 * l1.squareRoot(), minorAxisLength: 4 * l2.squareRoot(),
+                                length: length, width: n / length, perimeter: perimeter)
+            if intensityOK {
+                region.totalIntensity = total
+                region.meanIntensity = total / n
+                region.minIntensity = minI
+                region.maxIntensity = maxI
+            }
+            regions.append(region)
+        }
+        return regions
+    }
+
     @usableFromInline static func cosine(_ x: Double) -> Double { MathShim.cos(x) }
     @usableFromInline static func sine(_ x: Double) -> Double { MathShim.sin(x) }
 }

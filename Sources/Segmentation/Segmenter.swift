@@ -147,13 +147,24 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
 
 /// Labels and measurements of one frame.
 public struct SegmentationResult: Sendable, Equatable {
-    /// 0 = background; cells 1…n, numbered in raster order of their first pixel.
-    public var labels: LabelImage
+    /// The cells as runs: labels 1…n, numbered in raster order of their first pixel.
+    public var cells: LabelRuns
     /// One per label, sorted by label.
     public var regions: [Region]
     /// Threshold actually used (after preprocessing) and the resolved polarity.
     public var threshold: Float
     public var polarity: Polarity
+
+    public init(cells: LabelRuns, regions: [Region], threshold: Float, polarity: Polarity) {
+        self.cells = cells
+        self.regions = regions
+        self.threshold = threshold
+        self.polarity = polarity
+    }
+
+    /// The label image (0 = background), painted from `cells` on each access: a frame-sized
+    /// allocation, for writing masks and for tests, not for streaming code.
+    public var labels: LabelImage { cells.labelImage() }
 }
 
 /// Time spent per stage (for benchmarks and QC): wall seconds and CPU seconds of the thread
@@ -306,9 +317,10 @@ public enum Segmenter {
         labels.pixelSize = image.pixelSize
         lap("filter")
 
-        let regions = RegionMeasurer.measure(labels: labels, intensity: image)
+        let cells = LabelRuns(labels)
+        let regions = RegionMeasurer.measure(runs: cells, intensity: image)
         lap("measure")
-        return SegmentationResult(labels: labels, regions: regions, threshold: thr, polarity: polarity)
+        return SegmentationResult(cells: cells, regions: regions, threshold: thr, polarity: polarity)
     }
 }
 

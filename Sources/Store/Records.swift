@@ -175,6 +175,20 @@ public struct CellRecord: Equatable, Sendable {
     /// ```
     public init(region r: Region, pixelSizeUm: Double?, labels: LabelImage, extraChannels: [ChannelIntensity] = []) {
         let box = MaskRLE.BoundingBox(r)
+        self.init(region: r, pixelSizeUm: pixelSizeUm, maskRLE: MaskRLE.encode(labels: labels, label: r.label, bbox: box),
+                  extraChannels: extraChannels)
+    }
+
+    /// The same record from the cell's runs (its pixels; `region` measured from them), without a
+    /// label image.
+    public init<C: Collection>(region r: Region, pixelSizeUm: Double?, runs: C, extraChannels: [ChannelIntensity] = [])
+        where C.Element == LabelRuns.Run {
+        self.init(region: r, pixelSizeUm: pixelSizeUm, maskRLE: MaskRLE.encode(runs: runs, bbox: MaskRLE.BoundingBox(r)),
+                  extraChannels: extraChannels)
+    }
+
+    init(region r: Region, pixelSizeUm: Double?, maskRLE: [UInt8], extraChannels: [ChannelIntensity]) {
+        let box = MaskRLE.BoundingBox(r)
         let s = pixelSizeUm
         self.init(label: r.label, areaPx: r.area, areaUm2: s.map { Double(r.area) * $0 * $0 },
                   centroidXPx: r.centroidX, centroidYPx: r.centroidY,
@@ -185,7 +199,7 @@ public struct CellRecord: Equatable, Sendable {
                   perimeterPx: r.perimeter,
                   channels: [ChannelIntensity(mean: r.meanIntensity, total: r.totalIntensity,
                                               min: r.minIntensity, max: r.maxIntensity)] + extraChannels,
-                  maskRLE: MaskRLE.encode(labels: labels, label: r.label, bbox: box))
+                  maskRLE: maskRLE)
     }
 }
 

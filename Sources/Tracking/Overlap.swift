@@ -226,3 +226,99 @@ enum OverlapCounter {
         return lo << 32 | hi
     }
 }
+
+/// What linking needs of one frame's pixels: every cell's runs, by row, tagged with the cell's
+/// region index (position in the label-sorted regions). A few bytes per run instead of four
+/// per pixel.
+struct RegionRuns: Sendable {
+    var width: Int
+    var height: Int
+    /// Runs of row y: `rowStart[y] ..< rowStart[y + 1]`, sorted by column.
+    var rowStart: [Int]
+    var x0: [Int32]
+    var x1: [Int32]
+    var region: [Int32]
+
+    /// Throws when a cell's label has no region (`regionLabels` sorted, unique, > 0).
+    init(cells: LabelRuns, regionLabels: [UInt32]) throws {
+        width = cells.width
+        height = cells.height
+        var index = [Int32](repeating: -1, count: cells.count)
+        for k in 0..<cells.count {
+            let label = cells.labels[k]
+            var lo = 0, hi = regionLabels.count
+            while lo < hi { let mid = (lo + hi) / 2; if regionLabels[mid] < label { lo = mid + 1 } else { hi = mid } }
+            guard lo < regionLabels.count, regionLabels[lo] == label else {
+                throw ParameterError.invalid(name: "labels", value: "\(label)", reason: "label present in the image has no region")
+            }
+            index[k] = Int32(lo)
+        }
+        let rows = cells.byRow()
+        rowStart = rows.rowStart
+        x0 = rows.entries.map(\.run.x0)
+        x1 = rows.entries.map(\.run.x1)
+        region = rows.entries.map { index[Int($0.object)] }
+    }
+}
+
+extension OverlapCounter {
+    /// `count(previous:current:…)` on runs: for each row, the current runs meet the previous
+    /// frame's runs of row `y − shiftY` moved by `shiftX` (a merge of two sorted lists). Same
+    /// result, sorted by (previous, current); O(runs).
+    static func count(previous: RegionRuns, current: RegionRuns, shiftX: Int, shiftY: Int, expectedPairs: Int) -> [Overlap] {
+        var counter = PairCounter(expected: expectedPairs)
+        let h = current.height
+        let sx = Int32(shiftX)
+        let y0 = max(0, shiftY), y1 = min(h, h + shiftY)
+        for y in y0..<max(y0, y1) {
+            let py = y - shiftY
+            var i = previous.rowStart[py]
+            let iEnd = previous.rowStart[py + 1]
+            var j = current.rowStart[y]
+            let jEnd = current.rowStart[y + 1]
+            while i < iEnd && j < jEnd {
+                let a0 = previous.x0[i] + sx, a1 = previous.x1[i] + sx
+                let b0 = current.x0[j], b1 = current.x1[j]
+                let lo = max(a0, b0), hi = min(a1, b1)
+                if lo < hi {
+                    let key = UInt64(UInt32(bitPattern: previous.region[i])) << 32 | UInt64(UInt32(bitPattern: current.region[j]))
+                    counter.add(key, hi - lo)
+                }
+                if a1 <= b1 { i += 1 } else { j += 1 }
+            }
+        }
+        return counter.sortedEntries().map {
+            Overlap(previous: Int32(truncatingIfNeeded: $0.key >> 32), current: Int32(truncatingIfNeeded: $0.key & 0xFFFF_FFFF), pixels: $0.count)
+        }
+    }
+
+    /// `adjacency(_:width:height:gap:)` on runs, exactly: along a row, a run and the next run
+    /// of the row (another region) at most `gap` background pixels apart; along a column, each
+    /// pixel and the nearest labelled pixel above it in its column (kept per column while
+    /// sweeping down), at most `gap` rows between them.
+    static func adjacency(_ runs: RegionRuns, gap: Int) -> Set<UInt64> {
+        var counter = PairCounter(expected: 1024)
+        let w = runs.width
+        var lastRegion = [Int32](repeating: -1, count: w)
+        var lastRow = [Int32](repeating: 0, count: w)
+        let reach = Int32(gap + 1)
+        for y in 0..<runs.height {
+            let lo = runs.rowStart[y], hi = runs.rowStart[y + 1]
+            for k in lo..<hi {
+                let a = runs.region[k]
+                if k + 1 < hi {
+                    let b = runs.region[k + 1]
+                    if b != a && runs.x0[k + 1] - (runs.x1[k] - 1) <= reach { counter.add(key(a, b), 1) }
+                }
+                let yy = Int32(y)
+                for x in Int(runs.x0[k])..<Int(runs.x1[k]) {
+                    let above = lastRegion[x]
+                    if above >= 0 && above != a && yy - lastRow[x] <= reach { counter.add(key(above, a), 1) }
+                    lastRegion[x] = a
+                    lastRow[x] = yy
+                }
+            }
+        }
+        return Set(counter.sortedEntries().map { $0.key })
+    }
+}

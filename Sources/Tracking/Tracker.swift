@@ -45,17 +45,23 @@ public struct Tracker: Sendable {
     /// (any order; labels unique and > 0). Throws `ParameterError` otherwise, or when the index
     /// does not increase or the size changes.
     public mutating func addFrame(index: Int, labels: LabelImage, regions: [Region]) throws {
+        try addFrame(index: index, cells: LabelRuns(labels), regions: regions)
+    }
+
+    /// Adds frame `index` given as runs (no label image): the same as the label-image form.
+    public mutating func addFrame(index: Int, cells: LabelRuns, regions: [Region]) throws {
         if let p = previous {
             guard index > p.frame else {
                 throw ParameterError.invalid(name: "frame index", value: "\(index)", reason: "must exceed the previous frame \(p.frame)")
             }
-            guard labels.width == p.width, labels.height == p.height else {
-                throw ParameterError.invalid(name: "frame size", value: "\(labels.width)x\(labels.height)",
+            guard cells.width == p.width, cells.height == p.height else {
+                throw ParameterError.invalid(name: "frame size", value: "\(cells.width)x\(cells.height)",
                                              reason: "differs from the previous frame's \(p.width)x\(p.height)")
             }
         }
-        let sorted = regions.sorted { $0.label < $1.label }
-        let dense = try DenseLabels(labels: labels, regionLabels: sorted.map(\.label))
+        let labels = cells
+        let sorted = try Self.sortedRegions(regions)
+        let runs = try RegionRuns(cells: cells, regionLabels: sorted.map(\.label))
         let pixelSize = labels.pixelSize ?? parameters.fallbackPixelSizeUm
         maxDisplacementPx = parameters.maxDisplacementUm / pixelSize
 
@@ -69,7 +75,7 @@ public struct Tracker: Sendable {
             successor.append(-1)
             successorFraction.append(0)
         }
-        let current = FrameCells(frame: index, width: labels.width, height: labels.height, dense: dense,
+        let current = FrameCells(frame: index, width: labels.width, height: labels.height, runs: runs,
                                  x: sorted.map(\.centroidX), y: sorted.map(\.centroidY),
                                  area: sorted.map(\.area), nodes: nodeIDs,
                                  border: nodeIDs.map { graph.nodes[$0].touchesBorder }, pixelSize: pixelSize)
@@ -114,6 +120,11 @@ public struct Tracker: Sendable {
     /// for i in (k + 1)..<n { try tracker.addFrame(index: i, labels: masks[i], regions: regions[i]) }
     /// ```
     public init(resuming checkpoint: TrackerCheckpoint, lastLabels: LabelImage, lastRegions: [Region]) throws {
+        try self.init(resuming: checkpoint, lastCells: LabelRuns(lastLabels), lastRegions: lastRegions)
+    }
+
+    /// Resumes from `checkpoint` with its last frame's cells as runs.
+    public init(resuming checkpoint: TrackerCheckpoint, lastCells lastLabels: LabelRuns, lastRegions: [Region]) throws {
         try checkpoint.parameters.validate()
         parameters = checkpoint.parameters
         graph = checkpoint.graph
@@ -125,17 +136,29 @@ public struct Tracker: Sendable {
             throw ParameterError.invalid(name: "checkpoint", value: "\(successor.count) records", reason: "does not match its graph of \(graph.count) nodes")
         }
         guard graph.lastFrame >= 0 else { return }
-        let sorted = lastRegions.sorted { $0.label < $1.label }
+        let sorted = try Self.sortedRegions(lastRegions)
         let nodes = (0..<graph.count).filter { graph.nodes[$0].frame == graph.lastFrame }
         guard nodes.map({ graph.nodes[$0].label }) == sorted.map(\.label) else {
             throw ParameterError.invalid(name: "lastRegions", value: "\(sorted.count) regions",
                                          reason: "labels differ from the checkpoint's frame \(graph.lastFrame)")
         }
-        let dense = try DenseLabels(labels: lastLabels, regionLabels: sorted.map(\.label))
-        previous = FrameCells(frame: graph.lastFrame, width: lastLabels.width, height: lastLabels.height, dense: dense,
+        let runs = try RegionRuns(cells: lastLabels, regionLabels: sorted.map(\.label))
+        previous = FrameCells(frame: graph.lastFrame, width: lastLabels.width, height: lastLabels.height, runs: runs,
                               x: sorted.map(\.centroidX), y: sorted.map(\.centroidY), area: sorted.map(\.area),
                               nodes: nodes, border: nodes.map { graph.nodes[$0].touchesBorder },
                               pixelSize: lastLabels.pixelSize ?? parameters.fallbackPixelSizeUm)
+    }
+
+    /// Regions sorted by label; throws unless the labels are > 0 and distinct.
+    static func sortedRegions(_ regions: [Region]) throws -> [Region] {
+        let sorted = regions.sorted { $0.label < $1.label }
+        for (k, r) in sorted.enumerated() {
+            guard r.label > 0 else { throw ParameterError.invalid(name: "regions", value: "label 0", reason: "0 is background") }
+            if k > 0 && sorted[k - 1].label == r.label {
+                throw ParameterError.invalid(name: "regions", value: "label \(r.label)", reason: "appears twice")
+            }
+        }
+        return sorted
     }
 
     /// The finished graph: one-frame splits and merges repaired (if enabled), then gaps of up to
@@ -170,7 +193,7 @@ struct FrameCells: Sendable {
     var frame: Int
     var width: Int
     var height: Int
-    var dense: DenseLabels
+    var runs: RegionRuns
     var x: [Double]
     var y: [Double]
     var area: [Int]
@@ -292,8 +315,8 @@ struct FrameLinker {
     }
 
     func countOverlaps(_ prev: FrameCells, _ cur: FrameCells, _ sx: Int, _ sy: Int) -> [Overlap] {
-        OverlapCounter.count(previous: prev.dense, current: cur.dense, width: cur.width, height: cur.height,
-                             shiftX: sx, shiftY: sy, expectedPairs: 2 * max(prev.count, cur.count))
+        OverlapCounter.count(previous: prev.runs, current: cur.runs, shiftX: sx, shiftY: sy,
+                             expectedPairs: 2 * max(prev.count, cur.count))
     }
 
     /// Drift = median displacement of confident overlap matches (overlaps first counted at the
@@ -447,7 +470,7 @@ struct FrameLinker {
                     var adjacent = true
                     if parameters.requireAdjacentDaughters {
                         if adjacency == nil {
-                            adjacency = OverlapCounter.adjacency(cur.dense, width: cur.width, height: cur.height,
+                            adjacency = OverlapCounter.adjacency(cur.runs,
                                                                  gap: min(64, Int((parameters.adjacencyGapUm / cur.pixelSize).rounded())))
                         }
                         adjacent = adjacency!.contains(OverlapCounter.key(Int32(a), Int32(b)))

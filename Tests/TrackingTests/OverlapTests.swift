@@ -56,4 +56,27 @@ final class OverlapTests: XCTestCase {
         let touching = OverlapCounter.adjacency(d, width: 30, height: 20, gap: 0)
         XCTAssertEqual(touching, [OverlapCounter.key(0, 1)])
     }
+
+    func testRunOverlapsAndAdjacencyEqualTheLabelImageVersions() throws {
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<40 {
+            let w = Int.random(in: 1...40, using: &rng), h = Int.random(in: 1...30, using: &rng)
+            let a = randomLabels(w, h, 12, &rng), b = randomLabels(w, h, 12, &rng)
+            let ra = regionsOf(a), rb = regionsOf(b)
+            let da = try DenseLabels(labels: a, regionLabels: ra.map(\.label))
+            let db = try DenseLabels(labels: b, regionLabels: rb.map(\.label))
+            let runsA = try RegionRuns(cells: LabelRuns(a), regionLabels: ra.map(\.label))
+            let runsB = try RegionRuns(cells: LabelRuns(b), regionLabels: rb.map(\.label))
+            for _ in 0..<3 {
+                let sx = Int.random(in: -6...6, using: &rng), sy = Int.random(in: -6...6, using: &rng)
+                XCTAssertEqual(OverlapCounter.count(previous: runsA, current: runsB, shiftX: sx, shiftY: sy, expectedPairs: 4),
+                               OverlapCounter.count(previous: da, current: db, width: w, height: h, shiftX: sx, shiftY: sy, expectedPairs: 4))
+            }
+            for gap in [0, 1, 3] {
+                XCTAssertEqual(OverlapCounter.adjacency(runsB, gap: gap), OverlapCounter.adjacency(db, width: w, height: h, gap: gap))
+            }
+        }
+        let img = paint(width: 5, height: 5, [(3, Box(x: 0, y: 0, w: 2, h: 2))])
+        XCTAssertThrowsError(try RegionRuns(cells: LabelRuns(img), regionLabels: [4]))
+    }
 }

@@ -1,0 +1,181 @@
+import CellTrackCore
+import Foundation
+import XCTest
+@testable import Segmentation
+
+/// The run-based (sparse) kernels against the label-image kernels they replace: same results,
+/// value for value, on seeded random inputs and on phase-contrast-like frames.
+final class RunsTests: XCTestCase {
+    /// Random blobs (rectangles and discs, later ones on top) with labels in random order.
+    static func randomLabels(_ w: Int, _ h: Int, _ rng: inout SplitMix64, objects: Int = 12) -> LabelImage {
+        var img = LabelImage(width: w, height: h, repeating: 0)
+        for k in 0..<objects {
+            let label = UInt32(1 + (k * 7919) % 97)
+            let cx = Int(rng.unit() * Double(w)), cy = Int(rng.unit() * Double(h))
+            let r = 1 + Int(rng.unit() * 8)
+            let disc = rng.unit() < 0.5
+            for y in max(0, cy - r)..<min(h, cy + r + 1) {
+                for x in max(0, cx - r)..<min(w, cx + r + 1) where !disc || (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r {
+                    img[x, y] = label
+                }
+            }
+        }
+        return img
+    }
+
+    static func randomMask(_ w: Int, _ h: Int, _ rng: inout SplitMix64, density: Double) -> Mask {
+        var m = Mask(width: w, height: h, repeating: 0)
+        for i in 0..<m.count where rng.unit() < density { m.pixels[i] = 1 }
+        // plus blobs, so components of every size occur
+        let blobs = randomLabels(w, h, &rng, objects: 6)
+        for i in 0..<m.count where blobs.pixels[i] != 0 { m.pixels[i] = 1 }
+        return m
+    }
+
+    func testLabelRunsRoundTripAreaBoxAndRLE() throws {
+        var rng = SplitMix64(seed: 11)
+        for _ in 0..<40 {
+            let w = 1 + Int(rng.unit() * 50), h = 1 + Int(rng.unit() * 40)
+            let img = Self.randomLabels(w, h, &rng)
+            let runs = LabelRuns(img)
+            XCTAssertEqual(runs.labelImage(), img)
+            let present = Set(img.pixels).subtracting([0]).sorted()
+            XCTAssertEqual(runs.labels, present, "objects in label order")
+            XCTAssertEqual(runs.foregroundPixels, img.pixels.filter { $0 != 0 }.count)
+            let regions = RegionMeasurer.measure(labels: img, intensity: nil)
+            for k in 0..<runs.count {
+                XCTAssertEqual(runs.area(k), regions[k].area)
+                let box = runs.boundingBox(k)
+                XCTAssertEqual(box, MaskRLE.BoundingBox(regions[k]))
+                XCTAssertEqual(MaskRLE.encode(runs: runs.runs(of: k), bbox: box),
+                               MaskRLE.encode(labels: img, label: runs.labels[k], bbox: box))
+            }
+            let rows = runs.byRow()
+            for y in 0..<h {
+                let row = rows.entries[rows.rowStart[y]..<rows.rowStart[y + 1]]
+                XCTAssertEqual(row.map(\.run.x0), row.map(\.run.x0).sorted())
+                XCTAssertTrue(row.allSatisfy { Int($0.run.y) == y })
+            }
+        }
+    }
+
+    func testAppendValidates() throws {
+        var runs = LabelRuns(width: 10, height: 5)
+        XCTAssertThrowsError(try runs.append(label: 0, runs: [.init(y: 0, x0: 0, x1: 2)]))
+        XCTAssertThrowsError(try runs.append(label: 1, runs: [.init(y: 5, x0: 0, x1: 2)]))
+        XCTAssertThrowsError(try runs.append(label: 1, runs: [.init(y: 1, x0: 3, x1: 3)]))
+        XCTAssertThrowsError(try runs.append(label: 1, runs: [.init(y: 1, x0: 0, x1: 3), .init(y: 1, x0: 3, x1: 5)]))
+        XCTAssertThrowsError(try runs.append(label: 1, runs: [.init(y: 2, x0: 0, x1: 3), .init(y: 1, x0: 4, x1: 5)]))
+        try runs.append(label: 7, runs: [.init(y: 1, x0: 0, x1: 3), .init(y: 1, x0: 4, x1: 5), .init(y: 2, x0: 0, x1: 1)])
+        XCTAssertThrowsError(try runs.append(label: 7, runs: [.init(y: 0, x0: 0, x1: 1)]))
+        XCTAssertEqual(runs.area(0), 5)
+    }
+
+    func testRegionsFromRunsEqualRegionsFromTheLabelImage() {
+        var rng = SplitMix64(seed: 12)
+        for _ in 0..<30 {
+            let w = 1 + Int(rng.unit() * 60), h = 1 + Int(rng.unit() * 45)
+            let img = Self.randomLabels(w, h, &rng)
+            var intensity = Image<Float>(width: w, height: h, repeating: 0)
+            for i in 0..<intensity.count { intensity.pixels[i] = Float(rng.unit() * 1000) }
+            XCTAssertEqual(RegionMeasurer.measure(runs: LabelRuns(img), intensity: intensity),
+                           RegionMeasurer.measure(labels: img, intensity: intensity))
+            XCTAssertEqual(RegionMeasurer.measure(runs: LabelRuns(img), intensity: nil),
+                           RegionMeasurer.measure(labels: img, intensity: nil))
+        }
+    }
+
+    func testRunComponentsEqualLabeling() {
+        var rng = SplitMix64(seed: 13)
+        for trial in 0..<40 {
+            let w = 1 + Int(rng.unit() * 70), h = 1 + Int(rng.unit() * 50)
+            let mask = Self.randomMask(w, h, &rng, density: trial % 2 == 0 ? 0.3 : 0.6)
+            for c in [Connectivity.four, .eight] {
+                XCTAssertEqual(RunComponents.label(mask, connectivity: c).labelImage().pixels,
+                               Labeling.label(mask, connectivity: c).labels.pixels, "trial \(trial) \(c)")
+            }
+        }
+    }
+
+    func testOpeningPerComponentEqualsOpening() {
+        var rng = SplitMix64(seed: 14)
+        for trial in 0..<30 {
+            let w = 5 + Int(rng.unit() * 70), h = 5 + Int(rng.unit() * 50)
+            let mask = Self.randomMask(w, h, &rng, density: 0.45)
+            for r in [1, 2, 3] {
+                var mine = mask
+                ColonySegmenter.openPerComponent(&mine, radius: r)
+                XCTAssertEqual(mine.pixels, Morphology.opening(mask, .disk(radius: r)).pixels, "trial \(trial) r \(r)")
+            }
+        }
+    }
+
+    func testSplitWideOnRunsEqualsOnLabels() {
+        // side-by-side pairs (wide objects) among single rods
+        var img = LabelImage(width: 120, height: 80, repeating: 0)
+        var intensity = Image<Float>(width: 120, height: 80, repeating: 100)
+        var label: UInt32 = 0
+        for (x0, y0, wide) in [(5, 5, true), (40, 8, false), (70, 40, true), (10, 50, false), (95, 10, false)] {
+            label += 1
+            let height = wide ? 16 : 8
+            for y in y0..<(y0 + height) { for x in x0..<(x0 + 20) { img[x, y] = label; intensity[x, y] = 20 } }
+            if wide { for x in x0..<(x0 + 20) { intensity[x, y0 + 8] = 80 } }   // the contact line
+        }
+        let dense = ShapeRepair.splitWide(img, intensity: intensity, darkCells: true, ratio: 1.5, expectedWidth: 8, minArea: 30)
+        let runs = ShapeRepair.splitWide(LabelRuns(img), intensity: intensity, darkCells: true, ratio: 1.5,
+                                         expectedWidth: 8, minArea: 30)
+        XCTAssertEqual(runs.labelImage(), dense)
+        XCTAssertEqual(runs.count, 7, "both wide objects split")
+    }
+
+    /// A phase-contrast-like frame: dark capsules with bright halos on a textured background
+    /// with vignetting; some touch, some cross the border.
+    static func phaseContrastFrame(width w: Int, height h: Int, rods: Int, seed: UInt64) -> Image<Float> {
+        var rng = SplitMix64(seed: seed)
+        var segments: [(ax: Double, ay: Double, bx: Double, by: Double)] = []
+        for _ in 0..<rods {
+            let cx = rng.unit() * Double(w), cy = rng.unit() * Double(h)
+            let len = 15 + rng.unit() * 35, angle = rng.unit() * Double.pi
+            segments.append((cx - cos(angle) * len / 2, cy - sin(angle) * len / 2, cx + cos(angle) * len / 2, cy + sin(angle) * len / 2))
+        }
+        var img = Image<Float>(width: w, height: h, repeating: 0)
+        for y in 0..<h {
+            for x in 0..<w {
+                var d = Double.infinity
+                for s in segments {
+                    let vx = s.bx - s.ax, vy = s.by - s.ay
+                    let t = max(0, min(1, ((Double(x) - s.ax) * vx + (Double(y) - s.ay) * vy) / (vx * vx + vy * vy)))
+                    d = min(d, hypot(Double(x) - s.ax - t * vx, Double(y) - s.ay - t * vy))
+                }
+                let radius = 7.0
+                let r2 = (Double(x) - Double(w) / 2) * (Double(x) - Double(w) / 2) + (Double(y) - Double(h) / 2) * (Double(y) - Double(h) / 2)
+                let vignette = 1 - 0.1 * r2 / Double(w * w / 4 + h * h / 4)
+                var v = 1000 * vignette
+                v -= 550 / (1 + exp((d - radius) / 1.2))
+                v += 180 * exp(-(d - radius - 3) * (d - radius - 3) / 6)
+                v += 12 * (rng.unit() - 0.5)
+                img.pixels[y * w + x] = Float(v)
+            }
+        }
+        return img
+    }
+
+    func testGroupedColonyEqualsTheWholeFrameColony() throws {
+        var frames: [(Image<Float>, Double)] = [(try ColonyTests.crop().image, try ColonyTests.crop().pixelSize)]
+        for seed in [1, 2, 3] as [UInt64] { frames.append((Self.phaseContrastFrame(width: 260, height: 190, rods: 14, seed: seed), 0.065)) }
+        for (k, (image, px)) in frames.enumerated() {
+            let p = ColonyParameters()
+            let whole = try XCTUnwrap(ColonySegmenter.segment(image, parameters: p, widthPixels: 1 / px, polarity: .dark))
+            let grouped = try XCTUnwrap(ColonySegmenter.segmentGrouped(image, parameters: p, widthPixels: 1 / px, polarity: .dark))
+            XCTAssertGreaterThan(grouped.cells.count, 0, "frame \(k) has cells")
+            XCTAssertEqual(grouped.cells.labelImage().pixels, whole.labels.pixels, "frame \(k)")
+            XCTAssertEqual(grouped.threshold, whole.threshold)
+            XCTAssertEqual(grouped.darkCells, whole.darkCells)
+            // and the bright-cell path on the negative
+            let negative = image.map { 3000 - $0 }
+            let wholeBright = try XCTUnwrap(ColonySegmenter.segment(negative, parameters: p, widthPixels: 1 / px, polarity: .auto))
+            let groupedBright = try XCTUnwrap(ColonySegmenter.segmentGrouped(negative, parameters: p, widthPixels: 1 / px, polarity: .auto))
+            XCTAssertEqual(groupedBright.cells.labelImage().pixels, wholeBright.labels.pixels, "frame \(k), negative")
+        }
+    }
+}
