@@ -43,7 +43,13 @@ extension ColonySegmenter {
         var s = r.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: r.smoothSigma) : image
         var darkCells = polarity != .bright
         if polarity == .bright { negateInPlace(&s) }
+        lap("smooth")
+        let surface = p.backgroundDegree > 0 ? BackgroundSurface.fit(s, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree) : nil
+        lap("fit")
+        surface?.subtract(from: &s)
+        lap("flatten")
         var (bg, spread) = s.withUnsafeBufferPointer { backgroundPeak($0) }
+        lap("peak")
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         if polarity == .auto && !s.withUnsafeBufferPointer({ looksDark($0, level: level, scale: scale) }) {
             if onlyDark { return nil }

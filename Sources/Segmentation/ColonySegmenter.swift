@@ -45,6 +45,10 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
     /// Shape repair: an object whose plateau width exceeds this × the frame's median cell width
     /// is cut in two along its axis (`ShapeRepair.splitWide`); 0 = off. Default 1.5.
     public var splitWidthRatio: Double = 1.5
+    /// Illumination correction: total degree of the polynomial background surface removed
+    /// before normalising (`BackgroundSurface`, fitted on blocks of two cell widths); 0 = off.
+    /// Default 4 (vignetting and gradients; flat frames are unchanged).
+    public var backgroundDegree: Int = 4
 
     public init() {}
 
@@ -69,6 +73,9 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
         try check("minArea", minArea, { $0 >= 0 }, "must be >= 0 (× cell width²)")
         try check("objectSigmas", objectSigmas, { $0 >= 0 }, "must be >= 0")
         try check("splitWidthRatio", splitWidthRatio, { $0 == 0 || $0 >= 1 }, "must be 0 (off) or >= 1")
+        guard (0...6).contains(backgroundDegree) else {
+            throw ParameterError.invalid(name: "colony.backgroundDegree", value: "\(backgroundDegree)", reason: "must be between 0 (off) and 6")
+        }
     }
 
     /// Sizes in px for a cell width of `w` px, rounded as the prototype rounds them
@@ -119,31 +126,22 @@ enum ColonySegmenter {
     /// without its round-off.
     static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512) -> (level: Double, spread: Double) {
         let n = values.count
-        var work = Array(values)
-        // after select(k) every value beyond k is >= it, so the (k+1)-th is their minimum
-        func minimum(from start: Int) -> Float {
-            work.withUnsafeBufferPointer { b in
-                var m = Float.infinity
-                for i in start..<n { m = min(m, b[i]) }
-                return m
-            }
-        }
+        // the order statistics numpy's percentile and median read, found exactly in two passes
+        let pLow = Double(n - 1) * 0.005, pHigh = Double(n - 1) * 0.995
+        let ranks = [Int(pLow.rounded(.down)), min(Int(pLow.rounded(.down)) + 1, n - 1),
+                     Int(pHigh.rounded(.down)), min(Int(pHigh.rounded(.down)) + 1, n - 1),
+                     (n - 1) / 2, n / 2]
+        let picked = OrderStatistics.select(values, ranks: ranks)
         // np.percentile(s, [0.5, 99.5]), method 'linear', float32 input → float64 result
-        func quantile(_ q: Double) -> Double {
-            let pos = Double(n - 1) * (q / 100)
-            let lo = Int(pos.rounded(.down)), hi = min(lo + 1, n - 1)
-            let gamma = pos - Double(lo)
-            let a = Preprocess.select(&work, lo)
-            let b = hi == lo ? a : minimum(from: hi)
+        func quantile(_ pos: Double, _ a: Float, _ b: Float) -> Double {
+            let gamma = pos - pos.rounded(.down)
             let diff = Double(b - a)                 // float32 subtraction, as numpy's _lerp
             return gamma >= 0.5 ? Double(b) - diff * (1 - gamma) : Double(a) + diff * gamma
         }
-        var lo = quantile(0.5), hi = quantile(99.5)
+        var lo = quantile(pLow, picked[0], picked[1]), hi = quantile(pHigh, picked[2], picked[3])
         if lo == hi { lo -= 0.5; hi += 0.5 }     // numpy's histogram does the same
         // np.median of float32: mean of the two middle values in float32
-        let median: Float = n % 2 == 1
-            ? Preprocess.select(&work, n / 2)
-            : (Preprocess.select(&work, n / 2 - 1) + minimum(from: n / 2)) / 2
+        let median: Float = n % 2 == 1 ? picked[5] : (picked[4] + picked[5]) / 2
         // edges = linspace(lo, hi, bins + 1)
         let step = (hi - lo) / Double(bins)
         var edges = (0...bins).map { lo + Double($0) * step }
@@ -152,15 +150,28 @@ enum ColonySegmenter {
         // numpy's index, then its ±1 correction against the edges (which makes the bin exact,
         // so a multiplication may replace numpy's division)
         let scale = Double(bins) / (hi - lo)
-        for v in values {
-            let x = Double(v)
-            if x < lo || x > hi { continue }
-            var k = Int((x - lo) * scale)
-            if k >= bins { k = bins - 1 }
-            if x < edges[k] { k -= 1 }
-            if k != bins - 1 && x >= edges[k + 1] { k += 1 }
-            hist[k] += 1
+        // four interleaved count tables (equal bins in a row would wait on each other)
+        var tables = [Int32](repeating: 0, count: 4 * bins)
+        edges.withUnsafeBufferPointer { e in
+            tables.withUnsafeMutableBufferPointer { t in
+                @inline(__always) func add(_ v: Float, _ table: Int) {
+                    let x = Double(v)
+                    if x < lo || x > hi { return }
+                    var k = Int((x - lo) * scale)
+                    if k >= bins { k = bins - 1 }
+                    if x < e[k] { k -= 1 }
+                    if k != bins - 1 && x >= e[k + 1] { k += 1 }
+                    t[table + k] &+= 1
+                }
+                var i = 0
+                while i + 4 <= n {
+                    add(values[i], 0); add(values[i + 1], bins); add(values[i + 2], 2 * bins); add(values[i + 3], 3 * bins)
+                    i += 4
+                }
+                while i < n { add(values[i], 0); i += 1 }
+            }
         }
+        for b in 0..<bins { hist[b] = Int(tables[b]) + Int(tables[bins + b]) + Int(tables[2 * bins + b]) + Int(tables[3 * bins + b]) }
         // 5-bin box (mode "same", zero padding) as integer sums
         var box = [Int](repeating: 0, count: bins)
         for i in 0..<bins {
@@ -183,6 +194,15 @@ enum ColonySegmenter {
         let level = edges[k] + width / 2
         let spread = max(Double(min(j - k, k - i)) * width / 1.1774, width)
         return (level, spread)
+    }
+
+    /// Removes the frame's smooth illumination (`BackgroundSurface`) when
+    /// `backgroundDegree > 0` and the frame has enough flat background blocks.
+    static func flatten(_ smooth: inout Image<Float>, parameters p: ColonyParameters, widthPixels: Double) {
+        guard p.backgroundDegree > 0,
+              let surface = BackgroundSurface.fit(smooth, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree)
+        else { return }
+        surface.subtract(from: &smooth)
     }
 
     /// The intermediate images, for tests and diagnostics.
@@ -222,6 +242,7 @@ enum ColonySegmenter {
         var smooth = r.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: r.smoothSigma) : image
         var darkCells = polarity != .bright
         if polarity == .bright { smooth = smooth.map { -$0 } }   // the Gaussian is odd-symmetric: exact
+        flatten(&smooth, parameters: p, widthPixels: widthPixels)
         var (bg, spread) = smooth.withUnsafeBufferPointer { backgroundPeak($0) }
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         var s = smooth.map { ($0 - level) / scale }
@@ -502,7 +523,8 @@ extension ColonySegmenter {
         lap("markers")
 
         // 5. watershed on s inside the foreground
-        let flooded = Watershed.floodUnchecked(s, markers: markers, mask: fg, connectivity: .four)
+        // markers in raster order at equal values: explicit, and identical per group of components
+        let flooded = Watershed.floodUnchecked(s, markers: markers, mask: fg, connectivity: .four, rasterMarkerAges: true)
         lap("watershed")
 
         // 6. edges: trim, gap near contacts, size filter

@@ -113,9 +113,16 @@ public enum Watershed {
     }
 
     /// Fast core. Assumes matching sizes and fewer than 2³¹ pixels.
+    ///
+    /// - Parameter rasterMarkerAges: markers enter with ages 1, 2, … in raster order instead of
+    ///   skimage's shared age 0. skimage then orders equal-valued markers by its heap's layout,
+    ///   which depends on every other item in the heap; with distinct ages the order is
+    ///   (value, raster position), explicit, and the same whether the image is flooded whole or
+    ///   one connected part at a time. Without ties among marker values both give the same result.
     @inlinable
     public static func floodUnchecked<Value: Comparable & Sendable>(_ image: Image<Value>, markers: LabelImage, mask: Mask?,
-                                                                    connectivity: Connectivity) -> LabelImage {
+                                                                    connectivity: Connectivity,
+                                                                    rasterMarkerAges: Bool = false) -> LabelImage {
         let w = image.width, h = image.height
         if w == 0 || h == 0 { return markers }
         // pad by one pixel so neighbours never leave the buffers (the frame is outside the mask)
@@ -152,10 +159,11 @@ public enum Watershed {
         var heap = Heap<Value>(capacity: markerCount * 4)
         defer { heap.deallocate() }
         offsets.withUnsafeBufferPointer { nb in
-            for i in 0..<n where output[i] != 0 {
-                heap.push(Item(value: values[i], age: 0, index: Int32(i)))
-            }
             var age: Int32 = 1
+            for i in 0..<n where output[i] != 0 {
+                heap.push(Item(value: values[i], age: rasterMarkerAges ? age : 0, index: Int32(i)))
+                if rasterMarkerAges { age &+= 1 }
+            }
             let nbCount = nb.count
             while heap.count > 0 {
                 let e = heap.pop()

@@ -163,6 +163,9 @@ final class RunsTests: XCTestCase {
     func testGroupedColonyEqualsTheWholeFrameColony() throws {
         var frames: [(Image<Float>, Double)] = [(try ColonyTests.crop().image, try ColonyTests.crop().pixelSize)]
         for seed in [1, 2, 3] as [UInt64] { frames.append((Self.phaseContrastFrame(width: 260, height: 190, rods: 14, seed: seed), 0.065)) }
+        // coarsely quantised (8-bit-like) pixels at a small cell width: many equal values, so
+        // the watershed's tie-break between markers matters (ages in raster order)
+        frames.append((Self.phaseContrastFrame(width: 200, height: 150, rods: 30, seed: 4).map { ($0 / 8).rounded() * 8 }, 0.1))
         for (k, (image, px)) in frames.enumerated() {
             let p = ColonyParameters()
             let whole = try XCTUnwrap(ColonySegmenter.segment(image, parameters: p, widthPixels: 1 / px, polarity: .dark))
@@ -177,5 +180,36 @@ final class RunsTests: XCTestCase {
             let groupedBright = try XCTUnwrap(ColonySegmenter.segmentGrouped(negative, parameters: p, widthPixels: 1 / px, polarity: .auto))
             XCTAssertEqual(groupedBright.cells.labelImage().pixels, wholeBright.labels.pixels, "frame \(k), negative")
         }
+    }
+
+    /// Flooding each 4-connected part of the mask on its own gives the whole-image result when
+    /// markers take raster-order ages; with skimage's shared age 0, equal-valued markers are
+    /// ordered by the heap's layout and the two can differ (which this test also shows happens).
+    func testRasterMarkerAgesMakeTheFloodSeparable() {
+        var rng = SplitMix64(seed: 31)
+        var differedWithSharedAges = 0
+        for _ in 0..<60 {
+            let w = 24, h = 18
+            var img = Image<Float>(width: w, height: h, repeating: 0)
+            for i in 0..<img.count { img.pixels[i] = Float(Int(rng.unit() * 3)) }   // many ties
+            var mask = Self.randomMask(w, h, &rng, density: 0.55)
+            for x in 0..<w { mask[x, 9] = 0 }                                            // two parts at least
+            var markers = LabelImage(width: w, height: h, repeating: 0)
+            var next: UInt32 = 0
+            for i in 0..<img.count where mask.pixels[i] != 0 && rng.unit() < 0.08 { next += 1; markers.pixels[i] = next }
+            for raster in [true, false] {
+                let whole = Watershed.floodUnchecked(img, markers: markers, mask: mask, connectivity: .four, rasterMarkerAges: raster)
+                var parts = LabelImage(width: w, height: h, repeating: 0)
+                let components = RunComponents.label(mask, connectivity: .four)
+                for k in 0..<components.count {
+                    var own = Mask(width: w, height: h, repeating: 0)
+                    for r in components.runs(of: k) { for x in Int(r.x0)..<Int(r.x1) { own[x, Int(r.y)] = 1 } }
+                    let flooded = Watershed.floodUnchecked(img, markers: markers, mask: own, connectivity: .four, rasterMarkerAges: raster)
+                    for i in 0..<own.count where own.pixels[i] != 0 { parts.pixels[i] = flooded.pixels[i] }
+                }
+                if raster { XCTAssertEqual(parts, whole) } else if parts != whole { differedWithSharedAges += 1 }
+            }
+        }
+        XCTAssertGreaterThan(differedWithSharedAges, 0, "the cases exercise ties between markers")
     }
 }

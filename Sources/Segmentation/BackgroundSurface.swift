@@ -1,0 +1,239 @@
+import CellTrackCore
+
+/// The smooth illumination of a frame (vignetting, gradients), estimated from its background
+/// and removed before the colony method's global normalisation.
+///
+/// Why: the colony method compares every pixel with one background level. Raspberry Pi and other
+/// simple microscopes darken towards the corners by 10–40 %, which is many background σ: the
+/// corners become "foreground", cost work, and cells there are judged against the wrong level.
+///
+/// How:
+/// 1. The frame is cut into square blocks (side `blockSize`, about two cell widths). For each
+///    block, the median and interquartile range of a regular sample of its pixels (about 64).
+/// 2. Background blocks are the flat ones: IQR at most twice the 20th percentile of all blocks'
+///    IQRs. Cells, halos and the gaps of a colony make a block rough; vignetting does not.
+/// 3. A polynomial in x and y (total degree ≤ `maxDegree`, lowered until there are at least
+///    three kept blocks per coefficient) is fitted to the kept blocks' medians by iteratively
+///    reweighted least squares (Tukey's biweight, 10 rounds), so rough-looking background and
+///    flat-looking colony interiors that slipped through do not bend it.
+/// 4. The surface, clamped to the range of the kept medians widened by half of it (the rim of
+///    the frame lies beyond the outer block centres; no wild extrapolation), minus its
+///    value at the frame centre, is what `subtract` removes. The background *level* is still
+///    found afterwards by the histogram peak, so only the shape matters.
+///
+/// Frames with fewer than 6 × 6 blocks, too few flat blocks, or whose surface explains (within
+/// 3 robust σ) less than half of all blocks (a colony covering most of the frame) are left as
+/// they are (`fit` returns nil). Deterministic.
+///
+/// ```swift
+/// if let surface = BackgroundSurface.fit(smooth, blockSize: 31, maxDegree: 4) {
+///     surface.subtract(from: &smooth)
+/// }
+/// ```
+public struct BackgroundSurface: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    /// Total degree of the polynomial.
+    public let degree: Int
+    /// Coefficients of `u^i v^j` in `terms` order, u and v the coordinates scaled to [−1, 1].
+    public let coefficients: [Double]
+    /// The surface is clamped to this range (the kept blocks' medians, widened by half).
+    public let low: Double
+    public let high: Double
+
+    static func terms(_ degree: Int) -> [(i: Int, j: Int)] {
+        var out: [(i: Int, j: Int)] = []
+        for i in 0...degree { for j in 0...(degree - i) { out.append((i, j)) } }
+        return out
+    }
+
+    /// Fits the surface (see the type's documentation); nil when the frame has too few flat
+    /// blocks for even a plane.
+    public static func fit(_ image: Image<Float>, blockSize: Int, maxDegree: Int) -> BackgroundSurface? {
+        let w = image.width, h = image.height
+        let b = max(4, blockSize)
+        let nx = w / b, ny = h / b
+        // a surface needs a grid of blocks; on small crops the flattest blocks may be cells
+        guard nx >= 6, ny >= 6, maxDegree >= 1 else { return nil }
+        // 1. block medians and IQRs from a regular sample
+        let step = max(1, b / 8)
+        var medians: [Double] = [], spreads: [Double] = [], us: [Double] = [], vs: [Double] = []
+        // samples gathered row by row (sequential memory), one buffer per block of a block row
+        var samples = [[Float]](repeating: [], count: nx)
+        image.withUnsafeBufferPointer { px in
+            for by in 0..<ny {
+                for bx in 0..<nx { samples[bx].removeAll(keepingCapacity: true) }
+                var y = by * b + step / 2
+                while y < (by + 1) * b {
+                    let row = y * w
+                    for bx in 0..<nx {
+                        var x = bx * b + step / 2
+                        while x < (bx + 1) * b { samples[bx].append(px[row + x]); x += step }
+                    }
+                    y += step
+                }
+                for bx in 0..<nx {
+                    insertionSort(&samples[bx])
+                    let sample = samples[bx]
+                    // symmetric order statistics: the negated frame gives the negated surface
+                    let m = sample.count, q = (m - 1) / 4
+                    medians.append((Double(sample[(m - 1) / 2]) + Double(sample[m / 2])) / 2)
+                    spreads.append(Double(sample[m - 1 - q]) - Double(sample[q]))
+                    us.append((Double(bx * b) + Double(b) / 2 - Double(w) / 2) / (Double(w) / 2))
+                    vs.append((Double(by * b) + Double(b) / 2 - Double(h) / 2) / (Double(h) / 2))
+                }
+            }
+        }
+        // 2. flat blocks
+        let sortedSpreads = spreads.sorted()
+        let reference = sortedSpreads[sortedSpreads.count / 5]
+        let keep = spreads.map { $0 <= 2 * reference }
+        let kept = keep.filter { $0 }.count
+        var degree = maxDegree
+        while degree >= 1 && kept < 3 * terms(degree).count { degree -= 1 }
+        guard degree >= 1 else { return nil }
+        let t = terms(degree)
+        let k = t.count
+        // design matrix rows
+        let rows = medians.count
+        var design = [Double](repeating: 0, count: rows * k)
+        for r in 0..<rows {
+            for (c, term) in t.enumerated() { design[r * k + c] = power(us[r], term.i) * power(vs[r], term.j) }
+        }
+        // 3. IRLS with Tukey's biweight
+        var weights = keep.map { $0 ? 1.0 : 0.0 }
+        var coefficients = [Double](repeating: 0, count: k)
+        for _ in 0..<10 {
+            guard let c = weightedLeastSquares(design, medians, weights, columns: k) else { break }
+            coefficients = c
+            var residuals = [Double](repeating: 0, count: rows)
+            var absolute: [Double] = []
+            for r in 0..<rows {
+                var v = 0.0
+                for c in 0..<k { v += design[r * k + c] * coefficients[c] }
+                residuals[r] = medians[r] - v
+                if weights[r] > 0 { absolute.append(abs(residuals[r])) }
+            }
+            guard !absolute.isEmpty else { break }
+            absolute.sort()
+            let scale = 1.4826 * absolute[absolute.count / 2] + 1e-9
+            for r in 0..<rows {
+                let u = residuals[r] / (4.685 * scale)
+                weights[r] = keep[r] && abs(u) < 1 ? (1 - u * u) * (1 - u * u) : 0
+            }
+        }
+        // the surface must explain most of the frame: otherwise the flat blocks were not the
+        // background (a colony covering the frame), and the frame is left as it is
+        var scaleResiduals: [Double] = []
+        var residuals = [Double](repeating: 0, count: rows)
+        for r in 0..<rows {
+            var v = 0.0
+            for c in 0..<k { v += design[r * k + c] * coefficients[c] }
+            residuals[r] = medians[r] - v
+            if weights[r] > 0 { scaleResiduals.append(abs(residuals[r])) }
+        }
+        guard scaleResiduals.count >= k else { return nil }
+        scaleResiduals.sort()
+        let scale = 1.4826 * scaleResiduals[scaleResiduals.count / 2] + 1e-9
+        let explained = residuals.filter { abs($0) <= 3 * scale }.count
+        guard 2 * explained >= rows else { return nil }
+        var low = Double.infinity, high = -Double.infinity
+        for r in 0..<rows where keep[r] { low = min(low, medians[r]); high = max(high, medians[r]) }
+        // the frame's rim lies up to a block beyond the outer block centres: allow that much
+        // extrapolation, but no more
+        let margin = (high - low) / 2
+        return BackgroundSurface(width: w, height: h, degree: degree, coefficients: coefficients,
+                                 low: low - margin, high: high + margin)
+    }
+
+    /// Sorts a short array in place (a block's ~64 samples: cheaper than a general sort).
+    static func insertionSort(_ a: inout [Float]) {
+        a.withUnsafeMutableBufferPointer { p in
+            for i in 1..<max(p.count, 1) {
+                let v = p[i]
+                var j = i - 1
+                while j >= 0 && p[j] > v { p[j + 1] = p[j]; j -= 1 }
+                p[j + 1] = v
+            }
+        }
+    }
+
+    @inline(__always) static func power(_ x: Double, _ n: Int) -> Double {
+        var p = 1.0
+        for _ in 0..<n { p *= x }
+        return p
+    }
+
+    /// Solves (AᵀWA) c = AᵀW m by Gaussian elimination with partial pivoting; nil if singular.
+    static func weightedLeastSquares(_ a: [Double], _ m: [Double], _ weights: [Double], columns k: Int) -> [Double]? {
+        var normal = [Double](repeating: 0, count: k * (k + 1))   // augmented k × (k+1)
+        for r in 0..<m.count where weights[r] > 0 {
+            let wr = weights[r]
+            for i in 0..<k {
+                let ai = a[r * k + i] * wr
+                for j in i..<k { normal[i * (k + 1) + j] += ai * a[r * k + j] }
+                normal[i * (k + 1) + k] += ai * m[r]
+            }
+        }
+        for i in 0..<k { for j in 0..<i { normal[i * (k + 1) + j] = normal[j * (k + 1) + i] } }
+        for col in 0..<k {
+            var pivot = col
+            for r in (col + 1)..<k where abs(normal[r * (k + 1) + col]) > abs(normal[pivot * (k + 1) + col]) { pivot = r }
+            let p = normal[pivot * (k + 1) + col]
+            guard abs(p) > 1e-12 else { return nil }
+            if pivot != col { for j in 0...k { normal.swapAt(pivot * (k + 1) + j, col * (k + 1) + j) } }
+            for r in 0..<k where r != col {
+                let f = normal[r * (k + 1) + col] / p
+                if f == 0 { continue }
+                for j in col...k { normal[r * (k + 1) + j] -= f * normal[col * (k + 1) + j] }
+            }
+        }
+        return (0..<k).map { normal[$0 * (k + 1) + k] / normal[$0 * (k + 1) + $0] }
+    }
+
+    /// The surface at pixel (x, y), clamped, before the centre offset.
+    public func value(x: Double, y: Double) -> Double {
+        let u = (x + 0.5 - Double(width) / 2) / (Double(width) / 2)
+        let v = (y + 0.5 - Double(height) / 2) / (Double(height) / 2)
+        var s = 0.0
+        for (c, term) in Self.terms(degree).enumerated() { s += coefficients[c] * Self.power(u, term.i) * Self.power(v, term.j) }
+        return min(max(s, low), high)
+    }
+
+    /// `image − (surface − surface at the centre)`, in place. Per row the polynomial in u is
+    /// accumulated column-wise over a table of the powers of u (vectorisable passes over one row).
+    public func subtract(from image: inout Image<Float>) {
+        precondition(image.width == width && image.height == height, "size differs")
+        let t = Self.terms(degree)
+        let centre = min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)
+        let w = width
+        // powers[i * w + x] = u(x)^i
+        var powers = [Double](repeating: 1, count: (degree + 1) * w)
+        for x in 0..<w {
+            let u = (Double(x) + 0.5 - Double(w) / 2) / (Double(w) / 2)
+            for i in 1...max(degree, 1) where i <= degree { powers[i * w + x] = powers[(i - 1) * w + x] * u }
+        }
+        var rowCoefficients = [Double](repeating: 0, count: degree + 1)
+        var row = [Double](repeating: 0, count: w)
+        let lo = low, hi = high
+        image.withUnsafeMutableBufferPointer { px in
+            powers.withUnsafeBufferPointer { pw in
+                row.withUnsafeMutableBufferPointer { r in
+                    for y in 0..<height {
+                        let v = (Double(y) + 0.5 - Double(height) / 2) / (Double(height) / 2)
+                        for i in 0...degree { rowCoefficients[i] = 0 }
+                        for (c, term) in t.enumerated() { rowCoefficients[term.i] += coefficients[c] * Self.power(v, term.j) }
+                        let a0 = rowCoefficients[0]
+                        for x in 0..<w { r[x] = a0 }
+                        for i in stride(from: 1, through: degree, by: 1) {
+                            let a = rowCoefficients[i], p = pw.baseAddress! + i * w
+                            for x in 0..<w { r[x] += a * p[x] }
+                        }
+                        let out = px.baseAddress! + y * w
+                        for x in 0..<w { out[x] -= Float(min(max(r[x], lo), hi) - centre) }
+                    }
+                }
+            }
+        }
+    }
+}

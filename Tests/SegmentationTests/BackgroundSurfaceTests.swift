@@ -1,0 +1,79 @@
+import CellTrackCore
+import Foundation
+import XCTest
+@testable import Segmentation
+
+final class BackgroundSurfaceTests: XCTestCase {
+    func testOrderStatisticsEqualSorting() {
+        var rng = SplitMix64(seed: 21)
+        for trial in 0..<20 {
+            let n = 1 + Int(rng.unit() * 5000)
+            var values = (0..<n).map { _ in Float(rng.unit() * 2000 - 1000) }
+            if trial % 3 == 0 { for i in 0..<n where i % 4 == 0 { values[i] = values[0] } }   // ties
+            if trial % 5 == 0 { values[0] = 0; values[n - 1] = -0.0 }                        // signed zeros
+            let sorted = values.sorted()
+            let ranks = (0..<6).map { _ in Int(rng.unit() * Double(n)) } + [0, n - 1, n / 2]
+            let picked = values.withUnsafeBufferPointer { OrderStatistics.select($0, ranks: ranks) }
+            XCTAssertEqual(picked, ranks.map { sorted[$0] }, "trial \(trial)")
+        }
+    }
+
+    /// Background with vignetting, dark rods, and (optionally) a dense colony patch.
+    static func vignetted(width w: Int, height h: Int, colony: Bool, rng: inout SplitMix64) -> (Image<Float>, [Double]) {
+        var img = Image<Float>(width: w, height: h, repeating: 0)
+        var truth = [Double](repeating: 0, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let u = (Double(x) - Double(w) / 2) / (Double(w) / 2), v = (Double(y) - Double(h) / 2) / (Double(h) / 2)
+                let illumination = 1000 * (1 - 0.2 * (u * u + v * v) + 0.05 * u)
+                truth[y * w + x] = illumination
+                var value = illumination + 10 * (rng.unit() - 0.5)
+                if (x / 40 + y / 25) % 7 == 0 && x % 40 < 30 && y % 25 < 12 { value *= 0.5 }   // rods
+                if colony && x > w / 3 && x < w / 2 && y > h / 3 && y < h / 2 {
+                    value = illumination * ((x / 6 + y / 14) % 2 == 0 ? 0.45 : 1.3)                // cells and gaps
+                }
+                img.pixels[y * w + x] = Float(value)
+            }
+        }
+        return (img, truth)
+    }
+
+    func testRecoversTheIlluminationAndIgnoresCells() throws {
+        var rng = SplitMix64(seed: 22)
+        for colony in [false, true] {
+            let (img, truth) = Self.vignetted(width: 320, height: 240, colony: colony, rng: &rng)
+            let surface = try XCTUnwrap(BackgroundSurface.fit(img, blockSize: 20, maxDegree: 4))
+            XCTAssertEqual(surface.degree, 4)
+            var flat = img
+            surface.subtract(from: &flat)
+            // background pixels (not rods, not colony) are flat to within the noise
+            var worst = 0.0
+            let centre = truth[120 * 320 + 160]
+            for y in stride(from: 2, to: 240, by: 7) {
+                for x in stride(from: 2, to: 320, by: 7) {
+                    let i = y * 320 + x
+                    guard abs(Double(img.pixels[i]) - truth[i]) < 6 else { continue }
+                    worst = max(worst, abs(Double(flat.pixels[i]) - centre))
+                }
+            }
+            XCTAssertLessThan(worst, 15, "colony \(colony): residual illumination \(worst) (was up to 400)")
+        }
+    }
+
+    func testNegatedFrameGivesTheNegatedSurfaceAndTinyFramesNone() throws {
+        var rng = SplitMix64(seed: 23)
+        let (img, _) = Self.vignetted(width: 200, height: 160, colony: true, rng: &rng)
+        let a = try XCTUnwrap(BackgroundSurface.fit(img, blockSize: 16, maxDegree: 4))
+        let b = try XCTUnwrap(BackgroundSurface.fit(img.map { -$0 }, blockSize: 16, maxDegree: 4))
+        XCTAssertEqual(a.coefficients.map { -$0 }, b.coefficients)
+        var fa = img, fb = img.map { -$0 }
+        a.subtract(from: &fa); b.subtract(from: &fb)
+        XCTAssertEqual(fa.pixels.map { -$0 }, fb.pixels)
+        XCTAssertNil(BackgroundSurface.fit(Image<Float>(width: 30, height: 30, repeating: 1), blockSize: 16, maxDegree: 4))
+        // a flat frame: the fit is flat, subtracting changes nothing
+        let flat = Image<Float>(width: 200, height: 160, repeating: 500)
+        var copy = flat
+        try XCTUnwrap(BackgroundSurface.fit(flat, blockSize: 16, maxDegree: 4)).subtract(from: &copy)
+        XCTAssertEqual(copy, flat)
+    }
+}
