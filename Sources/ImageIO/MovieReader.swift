@@ -155,6 +155,7 @@ public final class MovieReader {
                                           count: count, into: out.baseAddress!)
             initialized = count
         }
+        decoder.releaseLargeBuffers()
         let image = Image<Float>(uncheckedWidth: width, height: height, pixels: pixels, pixelSize: pixelSizeUm)
         return Frame(index: index, timeMinutes: timeMinutes(ofFrame: index), image: image,
                      source: FrameSource(path: file.path, page: page))
@@ -192,6 +193,7 @@ public final class MovieReader {
             let problem = bad < 0 ? "labels must not be negative (found \(bad))" : "label \(bad) is larger than 4294967295"
             throw InputError(file: file.path, frame: page, problem: problem)
         }
+        decoder.releaseLargeBuffers()
         return LabelImage(uncheckedWidth: width, height: height, pixels: pixels, pixelSize: pixelSizeUm)
     }
 

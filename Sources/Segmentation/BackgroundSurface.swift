@@ -9,21 +9,24 @@ import CellTrackCore
 ///
 /// How:
 /// 1. The frame is cut into square blocks (side `blockSize`, about two cell widths). For each
-///    block, the median and interquartile range of a regular sample of its pixels (about 64).
-/// 2. Background blocks are the flat ones: IQR at most twice the 20th percentile of all blocks'
-///    IQRs. Cells, halos and the gaps of a colony make a block rough; vignetting does not.
-/// 3. A polynomial in x and y (total degree ≤ `maxDegree`, lowered until there are at least
-///    three kept blocks per coefficient) is fitted to the kept blocks' medians by iteratively
-///    reweighted least squares (Tukey's biweight, 10 rounds), so rough-looking background and
-///    flat-looking colony interiors that slipped through do not bend it.
-/// 4. The surface, clamped to the range of the kept medians widened by half of it (the rim of
-///    the frame lies beyond the outer block centres; no wild extrapolation), minus its
-///    value at the frame centre, is what `subtract` removes. The background *level* is still
-///    found afterwards by the histogram peak, so only the shape matters.
+///    block, the median and interquartile range of a regular sample of its pixels (≤ 8 × 8).
+/// 2. The background level and spread σ are the colony method's histogram peak of all samples.
+///    Candidate blocks are the flat ones: IQR at most twice the 20th percentile of all IQRs
+///    (cells, halos and colony gaps make a block rough; vignetting does not).
+/// 3. The background grows outwards: a polynomial in x and y of degree 1, 2, … `maxDegree` is
+///    fitted (iteratively reweighted least squares, Tukey's biweight) to the flat blocks whose
+///    median lies within 4 σ of the previous surface (at first, of the level). Vignetting varies
+///    smoothly, so each round reaches further into the corners; cell interiors, flat as they may
+///    be (8-bit data), stay many σ below and never join. A degree needs three blocks per
+///    coefficient.
+/// 4. The surface, clamped to the range of the blocks it was fitted to widened by half of it
+///    (the rim of the frame lies beyond the outer block centres), minus its value at the frame
+///    centre, is what `subtract` removes. The background *level* is still found afterwards by the
+///    histogram peak, so only the shape matters.
 ///
-/// Frames with fewer than 6 × 6 blocks, too few flat blocks, or whose surface explains (within
-/// 3 robust σ) less than half of all blocks (a colony covering most of the frame) are left as
-/// they are (`fit` returns nil). Deterministic.
+/// Frames with fewer than 6 × 6 blocks, too few flat blocks near the background, or whose
+/// surface lies within 4 σ of fewer than half of the flat blocks (a colony covering the frame)
+/// are left as they are (`fit` returns nil). Deterministic.
 ///
 /// ```swift
 /// if let surface = BackgroundSurface.fit(smooth, blockSize: 31, maxDegree: 4) {
@@ -56,10 +59,11 @@ public struct BackgroundSurface: Sendable, Equatable {
         // a surface needs a grid of blocks; on small crops the flattest blocks may be cells
         guard nx >= 6, ny >= 6, maxDegree >= 1 else { return nil }
         // 1. block medians and IQRs from a regular sample
-        let step = max(1, b / 8)
+        let step = max(1, (b + 7) / 8)   // at most 8 × 8 samples per block
         var medians: [Double] = [], spreads: [Double] = [], us: [Double] = [], vs: [Double] = []
         // samples gathered row by row (sequential memory), one buffer per block of a block row
         var samples = [[Float]](repeating: [], count: nx)
+        var allSamples: [Float] = []
         image.withUnsafeBufferPointer { px in
             for by in 0..<ny {
                 for bx in 0..<nx { samples[bx].removeAll(keepingCapacity: true) }
@@ -73,6 +77,7 @@ public struct BackgroundSurface: Sendable, Equatable {
                     y += step
                 }
                 for bx in 0..<nx {
+                    allSamples.append(contentsOf: samples[bx])
                     insertionSort(&samples[bx])
                     let sample = samples[bx]
                     // symmetric order statistics: the negated frame gives the negated surface
@@ -84,61 +89,70 @@ public struct BackgroundSurface: Sendable, Equatable {
                 }
             }
         }
-        // 2. flat blocks
+        // 2. the background's level and spread: the colony method's histogram peak of all the
+        //    blocks' samples (the upper population for dark cells, however many cells there are)
+        let (level0, sigma0) = allSamples.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0) }
+        let tolerance = 4 * sigma0
         let sortedSpreads = spreads.sorted()
         let reference = sortedSpreads[sortedSpreads.count / 5]
-        let keep = spreads.map { $0 <= 2 * reference }
-        let kept = keep.filter { $0 }.count
-        var degree = maxDegree
-        while degree >= 1 && kept < 3 * terms(degree).count { degree -= 1 }
-        guard degree >= 1 else { return nil }
-        let t = terms(degree)
-        let k = t.count
-        // design matrix rows
+        let flat = spreads.map { $0 <= 2 * reference }
         let rows = medians.count
-        var design = [Double](repeating: 0, count: rows * k)
-        for r in 0..<rows {
-            for (c, term) in t.enumerated() { design[r * k + c] = power(us[r], term.i) * power(vs[r], term.j) }
-        }
-        // 3. IRLS with Tukey's biweight
-        var weights = keep.map { $0 ? 1.0 : 0.0 }
-        var coefficients = [Double](repeating: 0, count: k)
-        for _ in 0..<10 {
-            guard let c = weightedLeastSquares(design, medians, weights, columns: k) else { break }
+        // 3. grow the background outwards: flat blocks within tolerance of the previous surface
+        //    (at first: of the level), fitted with degree 1, 2, … (IRLS, Tukey's biweight); cell
+        //    interiors, flat as they may be, stay far from it
+        var predicted = [Double](repeating: level0, count: rows)
+        var degree = 0
+        var coefficients: [Double] = []
+        var rounds = Array(1...maxDegree) + [maxDegree, maxDegree]
+        var weights = [Double](repeating: 0, count: rows)
+        while !rounds.isEmpty {
+            let d = rounds.removeFirst()
+            let keep = (0..<rows).map { flat[$0] && abs(medians[$0] - predicted[$0]) <= tolerance }
+            let t = terms(d), k = t.count
+            guard keep.filter({ $0 }).count >= 3 * k else { break }
+            var design = [Double](repeating: 0, count: rows * k)
+            for r in 0..<rows {
+                for (c, term) in t.enumerated() { design[r * k + c] = power(us[r], term.i) * power(vs[r], term.j) }
+            }
+            weights = keep.map { $0 ? 1.0 : 0.0 }
+            var c = [Double](repeating: 0, count: k)
+            for _ in 0..<6 {
+                guard let solved = weightedLeastSquares(design, medians, weights, columns: k) else { break }
+                c = solved
+                var residuals = [Double](repeating: 0, count: rows)
+                var absolute: [Double] = []
+                for r in 0..<rows {
+                    var v = 0.0
+                    for j in 0..<k { v += design[r * k + j] * c[j] }
+                    residuals[r] = medians[r] - v
+                    if weights[r] > 0 { absolute.append(abs(residuals[r])) }
+                }
+                guard !absolute.isEmpty else { break }
+                absolute.sort()
+                let scale = 1.4826 * absolute[absolute.count / 2] + 1e-9
+                for r in 0..<rows {
+                    let u = residuals[r] / (4.685 * scale)
+                    weights[r] = keep[r] && abs(u) < 1 ? (1 - u * u) * (1 - u * u) : 0
+                }
+            }
+            degree = d
             coefficients = c
-            var residuals = [Double](repeating: 0, count: rows)
-            var absolute: [Double] = []
             for r in 0..<rows {
                 var v = 0.0
-                for c in 0..<k { v += design[r * k + c] * coefficients[c] }
-                residuals[r] = medians[r] - v
-                if weights[r] > 0 { absolute.append(abs(residuals[r])) }
-            }
-            guard !absolute.isEmpty else { break }
-            absolute.sort()
-            let scale = 1.4826 * absolute[absolute.count / 2] + 1e-9
-            for r in 0..<rows {
-                let u = residuals[r] / (4.685 * scale)
-                weights[r] = keep[r] && abs(u) < 1 ? (1 - u * u) * (1 - u * u) : 0
+                for j in 0..<k { v += design[r * k + j] * c[j] }
+                predicted[r] = v
             }
         }
-        // the surface must explain most of the frame: otherwise the flat blocks were not the
+        guard degree >= 1 else { return nil }
+        // the surface must explain most of the frame's flat blocks: otherwise they were not the
         // background (a colony covering the frame), and the frame is left as it is
-        var scaleResiduals: [Double] = []
-        var residuals = [Double](repeating: 0, count: rows)
-        for r in 0..<rows {
-            var v = 0.0
-            for c in 0..<k { v += design[r * k + c] * coefficients[c] }
-            residuals[r] = medians[r] - v
-            if weights[r] > 0 { scaleResiduals.append(abs(residuals[r])) }
-        }
-        guard scaleResiduals.count >= k else { return nil }
-        scaleResiduals.sort()
-        let scale = 1.4826 * scaleResiduals[scaleResiduals.count / 2] + 1e-9
-        let explained = residuals.filter { abs($0) <= 3 * scale }.count
-        guard 2 * explained >= rows else { return nil }
+        let flatCount = flat.filter { $0 }.count
+        let explained = (0..<rows).filter { flat[$0] && abs(medians[$0] - predicted[$0]) <= tolerance }.count
+        guard 2 * explained >= flatCount else { return nil }
+        let keep = weights.map { $0 > 0 }
         var low = Double.infinity, high = -Double.infinity
         for r in 0..<rows where keep[r] { low = min(low, medians[r]); high = max(high, medians[r]) }
+        guard low <= high else { return nil }
         // the frame's rim lies up to a block beyond the outer block centres: allow that much
         // extrapolation, but no more
         let margin = (high - low) / 2

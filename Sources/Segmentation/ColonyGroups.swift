@@ -48,14 +48,14 @@ extension ColonySegmenter {
         lap("fit")
         surface?.subtract(from: &s)
         lap("flatten")
-        var (bg, spread) = s.withUnsafeBufferPointer { backgroundPeak($0) }
+        var (bg, spread) = backgroundPeak(of: s)
         lap("peak")
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         if polarity == .auto && !s.withUnsafeBufferPointer({ looksDark($0, level: level, scale: scale) }) {
             if onlyDark { return nil }
             darkCells = false
             negateInPlace(&s)
-            (bg, spread) = s.withUnsafeBufferPointer { backgroundPeak($0) }
+            (bg, spread) = backgroundPeak(of: s)
             level = Float(bg); scale = Float(max(spread, 1e-6))
         }
         if onlyDark && !darkCells { return nil }
@@ -265,13 +265,27 @@ extension ColonySegmenter {
                 }
             }
         }
-        let ridgeImage = Image(uncheckedWidth: cw, height: ch, pixels: ridgeRel, pixelSize: s.pixelSize)
-        let local = cells(s: sImage, fg: fgImage, ridgeRel: ridgeImage, resolved: r, parameters: p, lap: { _ in }).labels
-        let objects = LabelRuns(local)
-        for k in 0..<objects.count {
-            let moved = objects.runs(of: k).map {
-                LabelRuns.Run(y: $0.y + Int32(cy0), x0: $0.x0 + Int32(cx0), x1: $0.x1 + Int32(cx0))
+        // steps 4–7 read only foreground pixels, their labels and a 1-px zero margin (EDT):
+        // they run on the group's box + 1, not on the filters' wider crop
+        let tx0 = max(0, x0 - 1) - cx0, ty0 = max(0, y0 - 1) - cy0
+        let tx1 = min(w, x1 + 1) - cx0, ty1 = min(h, y1 + 1) - cy0
+        let tw = tx1 - tx0, th = ty1 - ty0
+        func tight<P>(_ full: [P]) -> [P] {
+            var out: [P] = []
+            out.reserveCapacity(tw * th)
+            full.withUnsafeBufferPointer { f in
+                for y in ty0..<ty1 { out.append(contentsOf: f[((y * cw) + tx0)..<((y * cw) + tx1)]) }
             }
+            return out
+        }
+        let local = cells(s: Image(uncheckedWidth: tw, height: th, pixels: tight(sCrop), pixelSize: s.pixelSize),
+                          fg: Mask(uncheckedWidth: tw, height: th, pixels: tight(fgCrop), pixelSize: s.pixelSize),
+                          ridgeRel: Image(uncheckedWidth: tw, height: th, pixels: tight(ridgeRel), pixelSize: s.pixelSize),
+                          resolved: r, parameters: p, lap: { _ in }).labels
+        let objects = LabelRuns(local)
+        let ox = Int32(cx0 + tx0), oy = Int32(cy0 + ty0)
+        for k in 0..<objects.count {
+            let moved = objects.runs(of: k).map { LabelRuns.Run(y: $0.y + oy, x0: $0.x0 + ox, x1: $0.x1 + ox) }
             found.append((Int(moved[0].y) * w + Int(moved[0].x0), moved))
         }
         stamp(\.cells)
