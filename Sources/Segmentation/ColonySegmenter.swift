@@ -45,6 +45,11 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
     /// Shape repair: an object whose plateau width exceeds this × the frame's median cell width
     /// is cut in two along its axis (`ShapeRepair.splitWide`); 0 = off. Default 1.5.
     public var splitWidthRatio: Double = 1.5
+    /// Edges at contacts between touching cells at `trim` of the way from the contact line's
+    /// crest (not the background) to the core (`ContactEdges.place`), instead of removing the
+    /// ridge band (`gapThreshold`); within `interfaceRadius` of a contact (none when that is 0).
+    /// Default true; false gives the prototype's edges.
+    public var contactEdges: Bool = true
 
     public init() {}
 
@@ -345,8 +350,15 @@ extension Segmenter {
         guard let stages = ColonySegmenter.segment(image, parameters: p.colony, widthPixels: widthPixels,
                                                    polarity: p.polarity, onlyDark: p.method == .auto, lap: lap)
         else { return nil }
+        var labels = stages.labels
+        if p.colony.contactEdges {
+            labels = ContactEdges.place(watershed: stages.watershed, markers: stages.markers, labels: labels,
+                                        normalised: stages.normalised, trim: p.colony.trim,
+                                        radius: p.colony.resolved(widthPixels: widthPixels).interfaceRadius)
+            lap("contact edges")
+        }
         // frame-level: the reference width is the median over the whole frame's cells
-        let labels = ShapeRepair.splitWide(stages.labels, intensity: image, darkCells: stages.darkCells,
+        labels = ShapeRepair.splitWide(labels, intensity: image, darkCells: stages.darkCells,
                                            ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
                                            minArea: p.colony.minArea * widthPixels * widthPixels)
         lap("repair")
