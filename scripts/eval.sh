@@ -6,7 +6,8 @@
 #   scripts/eval.sh [SECTION...]        (default: all)
 #
 #   seg        segmentation (SEG, detection F1) with default parameters: ecoli-trpL (20 frames,
-#              --pixel-size 0.065), psc-phc (50 frames, silver truth), Samples/synthetic.
+#              --pixel-size 0.065), Samples/ecoli-trpL-crop, psc-phc (50 frames, silver truth;
+#              --method colony --pixel-size 0.125 --polarity bright), Samples/synthetic.
 #   run        the whole pipeline on synthetic movies (Samples/synthetic and three 384x384x60
 #              `celltrack synth` movies), graded from `export ctc` + the track table:
 #              TRA, division F1, growth-rate error against the true rates.
@@ -40,8 +41,12 @@ if want seg; then
     rm -rf "$EVAL_DIR/seg"; mkdir -p "$EVAL_DIR/seg"
     "$BIN" segment "$SHARED/data/ecoli-trpL/img.tif" --pixel-size 0.065 --out "$EVAL_DIR/seg/trpl" >/dev/null
     score "ecoli-trpL (20 frames, 0.065 µm/px)" "$SHARED/data/ecoli-trpL/gt_masks.tif" "$EVAL_DIR/seg/trpl"
-    "$BIN" segment "$SHARED/data/psc-phc/02" --out "$EVAL_DIR/seg/psc" >/dev/null
-    score "psc-phc (50 frames, silver truth)" "$SHARED/data/psc-phc/02_ST/SEG" "$EVAL_DIR/seg/psc"
+    "$BIN" segment Samples/ecoli-trpL-crop/img.tif --pixel-size 0.065 --out "$EVAL_DIR/seg/trpl-crop" >/dev/null
+    score "Samples/ecoli-trpL-crop (8 frames 256x256)" Samples/ecoli-trpL-crop/gt_masks.tif "$EVAL_DIR/seg/trpl-crop"
+    # bright cells in phase contrast: auto takes them for dark (SEG 0) and auto + bright runs the recipe,
+    # so the colony method is named (docs/colony-method.md §8)
+    "$BIN" segment "$SHARED/data/psc-phc/02" --method colony --pixel-size 0.125 --polarity bright --out "$EVAL_DIR/seg/psc" >/dev/null
+    score "psc-phc (50 fr., silver; colony, bright)" "$SHARED/data/psc-phc/02_ST/SEG" "$EVAL_DIR/seg/psc"
     "$BIN" segment Samples/synthetic/stack.tif --out "$EVAL_DIR/seg/synthetic" >/dev/null
     score "Samples/synthetic (40 frames)" Samples/synthetic/01_GT/SEG "$EVAL_DIR/seg/synthetic"
 fi

@@ -16,6 +16,7 @@ import CellTrackCore
 /// - markers, watershed (masked to the group's foreground, pushes in the same relative raster
 ///   order), core levels, size and contrast filters are per object;
 /// - the contact zone reaches `interfaceRadius` px, less than the gap between groups;
+/// - contact edges (`ContactEdges.place`) read `interfaceRadius + 1` px around each object;
 /// - labels are finally numbered in raster order of each object's first pixel, as
 ///   `relabelSequential` numbers the whole frame.
 extension ColonySegmenter {
@@ -278,10 +279,16 @@ extension ColonySegmenter {
             }
             return out
         }
-        let local = cells(s: Image(uncheckedWidth: tw, height: th, pixels: tight(sCrop), pixelSize: s.pixelSize),
-                          fg: Mask(uncheckedWidth: tw, height: th, pixels: tight(fgCrop), pixelSize: s.pixelSize),
+        let sTight = Image(uncheckedWidth: tw, height: th, pixels: tight(sCrop), pixelSize: s.pixelSize)
+        let steps = cells(s: sTight, fg: Mask(uncheckedWidth: tw, height: th, pixels: tight(fgCrop), pixelSize: s.pixelSize),
                           ridgeRel: Image(uncheckedWidth: tw, height: th, pixels: tight(ridgeRel), pixelSize: s.pixelSize),
-                          resolved: r, parameters: p, lap: { _ in }).labels
+                          resolved: r, parameters: p, lap: { _ in })
+        var local = steps.labels
+        if p.contactEdges {
+            // reads `interfaceRadius + 1` px around each object: inside the group's box + 1
+            local = ContactEdges.place(watershed: steps.flooded, markers: steps.markers, labels: local, normalised: sTight,
+                                       trim: p.trim, radius: r.interfaceRadius)
+        }
         let objects = LabelRuns(local)
         let ox = Int32(cx0 + tx0), oy = Int32(cy0 + ty0)
         for k in 0..<objects.count {

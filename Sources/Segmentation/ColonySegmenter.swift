@@ -45,6 +45,11 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
     /// Shape repair: an object whose plateau width exceeds this × the frame's median cell width
     /// is cut in two along its axis (`ShapeRepair.splitWide`); 0 = off. Default 1.5.
     public var splitWidthRatio: Double = 1.5
+    /// Edges at contacts between touching cells at `trim` of the way from the contact line's
+    /// crest (not the background) to the core (`ContactEdges.place`), instead of removing the
+    /// ridge band (`gapThreshold`); within `interfaceRadius` of a contact (none when that is 0).
+    /// Default true; false gives the prototype's edges.
+    public var contactEdges: Bool = true
     /// Illumination correction: total degree of the polynomial background surface removed
     /// before normalising (`BackgroundSurface`, fitted on blocks of two cell widths); 0 = off.
     /// Default 4 (vignetting and gradients; flat frames are unchanged).

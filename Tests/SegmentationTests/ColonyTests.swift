@@ -183,9 +183,18 @@ final class ColonyTests: XCTestCase {
         return p
     }
 
+    /// The colony core without the steps the prototype does not have (contact edges, shape
+    /// repair): the prototype's pixels.
+    func prototypeParameters() -> SegmentationParameters {
+        var p = colonyParameters()
+        p.colony.contactEdges = false
+        p.colony.splitWidthRatio = 0
+        return p
+    }
+
     func testColonyOnTrpLCropReachesItsSEGAndEqualsThePrototype() throws {
         let c = try Self.crop()
-        let r = try Segmenter.segment(c.image, parameters: colonyParameters(), pixelSize: c.pixelSize)
+        let r = try Segmenter.segment(c.image, parameters: prototypeParameters(), pixelSize: c.pixelSize)
         XCTAssertEqual(r.polarity, .dark)
         XCTAssertEqual(r.regions.count, 8)
         let seg = Self.seg(truth: c.gt, result: r.labels)
@@ -196,6 +205,34 @@ final class ColonyTests: XCTestCase {
         XCTAssertEqual(r.labels.pixels, c.prototype.pixels)
         // and against itself: the prototype as truth scores 1
         XCTAssertEqual(Self.seg(truth: c.prototype, result: r.labels), 1, accuracy: 1e-12)
+    }
+
+    func testDefaultsKeepThePrototypesCellsWithContactEdges() throws {
+        let c = try Self.crop()
+        let proto = try Segmenter.segment(c.image, parameters: prototypeParameters(), pixelSize: c.pixelSize)
+        let r = try Segmenter.segment(c.image, parameters: colonyParameters(), pixelSize: c.pixelSize)
+        XCTAssertEqual(r.regions.count, 8)
+        // the same cells (each matches one prototype cell: SEG 0.91 with the prototype as
+        // truth), edges moved near contacts only
+        XCTAssertGreaterThan(Self.seg(truth: proto.labels, result: r.labels), 0.85)
+        let seg = Self.seg(truth: c.gt, result: r.labels)
+        XCTAssertGreaterThanOrEqual(seg, 0.85, "SEG \(seg)")
+        // every changed pixel lies within interfaceRadius + 1 px of another cell's watershed region
+        let st = try XCTUnwrap(ColonySegmenter.segment(c.image, parameters: ColonyParameters(), widthPixels: 1 / c.pixelSize,
+                                                       polarity: .dark))
+        let reach = ColonyParameters().resolved(widthPixels: 1 / c.pixelSize).interfaceRadius + 1
+        let w = c.image.width, h = c.image.height
+        for i in 0..<c.image.count where (r.labels.pixels[i] != 0) != (proto.labels.pixels[i] != 0) {
+            let x = i % w, y = i / w, own = st.watershed.pixels[i]
+            var near = false
+            for yy in max(0, y - reach)...min(h - 1, y + reach) {
+                for xx in max(0, x - reach)...min(w - 1, x + reach) {
+                    let v = st.watershed.pixels[yy * w + xx]
+                    if v != 0 && v != own { near = true }
+                }
+            }
+            XCTAssertTrue(near, "pixel (\(x), \(y)) changed away from any contact")
+        }
     }
 
     func testColonyIsDeterministicAndAutoChoosesIt() throws {

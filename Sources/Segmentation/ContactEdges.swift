@@ -1,0 +1,171 @@
+import CellTrackCore
+
+/// Edge placement at contacts between touching cells (issue 5): the edge sits at the same
+/// fixed fraction of the *local* contrast everywhere.
+///
+/// At an outer edge the colony method keeps a pixel when it is darker than `trim` × the cell's
+/// core level (`s` is 0 at the background): the edge is `trim` of the way from the background to
+/// the core. Between two touching cells the intensity does not come back to the background; it
+/// rises to the crest of the bright contact line, which is often far below the background level.
+/// The prototype removed every pixel near a contact whose ridge response was strong
+/// (ridge / darkness ≥ t_gap); that band is 4–6 px wide at σ_ridge = w/8, wider than the gap, so
+/// cells touching pole to pole (just-divided sisters) came out ≈ 1 px short at each contact pole
+/// (docs/colony-method.md §9). Here the reference level at a contact is the crest instead of the
+/// background:
+///
+///     ref = min(crest, 0),   keep p  ⇔  s[p] < ref + trim · (core − ref)
+///
+/// so where the contact line reaches the background (`crest ≥ 0`) this is the ordinary trim, and
+/// where the line is faint the edge moves towards it, at the same relative depth.
+///
+/// - `crest` of a contact pixel: the interface pixels are the watershed pixels whose 3×3
+///   neighbourhood holds another positive label (the two pixel rows on either side of the
+///   watershed line, i.e. on the crest of `s`); each takes the largest `s` among the interface
+///   pixels of its 3×3 neighbourhood. A pixel of the watershed regions within `radius` px
+///   (Euclidean) of an interface pixel takes the crest of the nearest one (ties: the lower
+///   index), found by propagating seeds between 8-neighbours inside the watershed regions
+///   (Danielsson's vector propagation, bounded by `radius`).
+/// - `core` of a cell: the mean of `s` over its marker (as the trim uses).
+/// - Pixels farther than `radius` from a contact keep the ordinary trim, so the result equals the
+///   prototype's away from contacts.
+///
+/// Works on an image of any size (a crop): each object needs `radius + 1` px of margin around
+/// it, holding its neighbours' watershed labels. Deterministic.
+///
+/// ```swift
+/// let labels = ContactEdges.place(watershed: st.watershed, markers: st.markers, labels: st.labels,
+///                                 normalised: st.normalised, trim: 0.2, radius: 4)
+/// ```
+public enum ContactEdges {
+    /// The final labels with edges re-placed near contacts.
+    /// - Parameters:
+    ///   - watershed: the watershed regions before any trimming (labels = marker labels).
+    ///   - markers: the cores the watershed grew from (same label ids).
+    ///   - labels: the trimmed, filtered cells (any numbering); each must lie inside one
+    ///     watershed region. Regions without a cell stay background.
+    ///   - normalised: `s`, cells negative (background σ units, background 0).
+    ///   - trim: the relative edge level (`ColonyParameters.trim`).
+    ///   - radius: the contact zone's radius in px (`r_interface`); 0 returns `labels`.
+    /// - Returns: labels with the numbering of `labels`.
+    public static func place(watershed: LabelImage, markers: LabelImage, labels: LabelImage,
+                             normalised s: Image<Float>, trim: Double, radius: Int) -> LabelImage {
+        let w = watershed.width, h = watershed.height, n = w * h
+        precondition(markers.width == w && markers.height == h && labels.width == w && labels.height == h
+                     && s.width == w && s.height == h, "sizes differ")
+        guard radius > 0, n > 0 else { return labels }
+        let maxW = Int(watershed.pixels.max() ?? 0)
+        guard maxW > 0 else { return labels }
+
+        // core level per watershed label (mean of s over its marker) and the trim level, in
+        // the same arithmetic as the colony trim
+        var coreSum = [Double](repeating: 0, count: maxW + 1)
+        var coreCnt = [Int](repeating: 0, count: maxW + 1)
+        var lut = [UInt32](repeating: 0, count: maxW + 1)     // watershed label → cell label
+        markers.withUnsafeBufferPointer { mk in
+            s.withUnsafeBufferPointer { sv in
+                for i in 0..<n {
+                    let l = Int(mk[i])
+                    if l != 0 && l <= maxW { coreSum[l] += Double(sv[i]); coreCnt[l] += 1 }
+                }
+            }
+        }
+        watershed.withUnsafeBufferPointer { ws in
+            labels.withUnsafeBufferPointer { lb in
+                for i in 0..<n where ws[i] != 0 && lb[i] != 0 && lut[Int(ws[i])] == 0 { lut[Int(ws[i])] = lb[i] }
+            }
+        }
+        let t = Float(trim)
+        var core = [Float](repeating: 0, count: maxW + 1)
+        for l in 1...maxW { core[l] = Float(coreSum[l] / Double(max(coreCnt[l], 1))) }
+
+        var out = LabelImage(width: w, height: h, repeating: 0, pixelSize: labels.pixelSize)
+        var source = [Int32](repeating: -1, count: n)          // interface pixel that reached p
+        var crest = [Float](repeating: 0, count: n)            // valid at interface pixels
+        var queue = [Int32]()
+        watershed.withUnsafeBufferPointer { ws in
+            s.withUnsafeBufferPointer { sv in
+                source.withUnsafeMutableBufferPointer { src in
+                    crest.withUnsafeMutableBufferPointer { cr in
+                        // 1. interface pixels (seeds, raster order)
+                        for y in 0..<h {
+                            let y0 = max(y - 1, 0), y1 = min(y + 1, h - 1)
+                            for x in 0..<w {
+                                let i = y * w + x, v = ws[i]
+                                if v == 0 { continue }
+                                let x0 = max(x - 1, 0), x1 = min(x + 1, w - 1)
+                                var other = false
+                                for yy in y0...y1 {
+                                    for xx in x0...x1 {
+                                        let u = ws[yy * w + xx]
+                                        if u != 0 && u != v { other = true }
+                                    }
+                                }
+                                if other { src[i] = Int32(i); queue.append(Int32(i)) }
+                            }
+                        }
+                        // 2. crest: the brightest interface pixel of the 3×3 neighbourhood
+                        for q in queue {
+                            let i = Int(q), x = i % w, y = i / w
+                            var m = sv[i]
+                            for yy in max(y - 1, 0)...min(y + 1, h - 1) {
+                                for xx in max(x - 1, 0)...min(x + 1, w - 1) {
+                                    let j = yy * w + xx
+                                    if src[j] == Int32(j) { m = max(m, sv[j]) }
+                                }
+                            }
+                            cr[i] = m
+                        }
+                        // 3. breadth-first walk inside the watershed regions, within `radius`
+                        //    (Euclidean) of the seed
+                        let r2 = radius * radius
+                        var head = 0
+                        while head < queue.count {
+                            let p = Int(queue[head]); head += 1
+                            let seed = Int(src[p]), sx = seed % w, sy = seed / w
+                            let x = p % w, y = p / w
+                            for yy in max(y - 1, 0)...min(y + 1, h - 1) {
+                                for xx in max(x - 1, 0)...min(x + 1, w - 1) {
+                                    let j = yy * w + xx
+                                    if ws[j] == 0 { continue }
+                                    let dx = xx - sx, dy = yy - sy, d2 = dx * dx + dy * dy
+                                    if d2 > r2 { continue }
+                                    let old = Int(src[j])
+                                    if old >= 0 {
+                                        // keep the nearer seed (ties: the lower index)
+                                        let ox = xx - old % w, oy = yy - old / w, o2 = ox * ox + oy * oy
+                                        if o2 < d2 || (o2 == d2 && old <= seed) { continue }
+                                    }
+                                    src[j] = Int32(seed)
+                                    queue.append(Int32(j))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // 4. the edge test
+        watershed.withUnsafeBufferPointer { ws in
+            s.withUnsafeBufferPointer { sv in
+                source.withUnsafeBufferPointer { src in
+                    crest.withUnsafeBufferPointer { cr in
+                        out.withUnsafeMutableBufferPointer { o in
+                            for i in 0..<n {
+                                let l = Int(ws[i])
+                                if l == 0 || lut[l] == 0 { continue }
+                                let c = core[l]
+                                var level = t * c
+                                if src[i] >= 0 {
+                                    let ref = min(cr[Int(src[i])], 0)
+                                    level = min(level, ref + t * (c - ref))
+                                }
+                                if sv[i] < level { o[i] = lut[l] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
