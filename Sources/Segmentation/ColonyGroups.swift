@@ -41,14 +41,9 @@ extension ColonySegmenter {
         let w = image.width, h = image.height, n = w * h
 
         // 1. normalise in place: smooth, then s = (smooth − level) / scale
-        var s = r.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: r.smoothSigma) : image
+        var s = smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: polarity == .bright)
         var darkCells = polarity != .bright
-        if polarity == .bright { negateInPlace(&s) }
         lap("smooth")
-        let surface = p.backgroundDegree > 0 ? BackgroundSurface.fit(s, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree) : nil
-        lap("fit")
-        surface?.subtract(from: &s)
-        lap("flatten")
         var (bg, spread) = backgroundPeak(of: s)
         lap("peak")
         var level = Float(bg), scale = Float(max(spread, 1e-6))
@@ -85,6 +80,11 @@ extension ColonySegmenter {
         let groups = groupComponents(components, margin: r.interfaceRadius + 2)
         var found: [(first: Int, runs: [LabelRuns.Run])] = []
         for group in groups {
+            // A lone component too small for a cell, or nowhere as dark as a cell must be on
+            // average, yields nothing (every object is a subset of its pixels): skip its crop.
+            if group.count == 1 && !mayHoldACell(group[0], components: components, s: s, resolved: r, parameters: p) {
+                continue
+            }
             processGroup(group, components: components, s: s, resolved: r, parameters: p, reach: reach,
                          into: &found, times: times)
         }
@@ -94,6 +94,22 @@ extension ColonySegmenter {
         lap("cells")
         let threshold = (level - tFg * scale) * (darkCells ? 1 : -1)
         return GroupedResult(cells: cells, threshold: threshold, darkCells: darkCells)
+    }
+
+    /// False when component `k` alone cannot produce an object: fewer pixels than `minArea`, or
+    /// no pixel below −`objectSigmas` (an object's mean must be).
+    static func mayHoldACell(_ k: Int, components: LabelRuns, s: Image<Float>, resolved r: ColonyParameters.Resolved,
+                             parameters p: ColonyParameters) -> Bool {
+        guard Double(components.area(k)) >= r.minAreaPixels else { return false }
+        let limit = Float(-p.objectSigmas)
+        let w = s.width
+        return s.withUnsafeBufferPointer { sv in
+            for run in components.runs(of: k) {
+                let row = Int(run.y) * w
+                for i in (row + Int(run.x0))..<(row + Int(run.x1)) where sv[i] <= limit { return true }
+            }
+            return false
+        }
     }
 
     static func negateInPlace(_ image: inout Image<Float>) {

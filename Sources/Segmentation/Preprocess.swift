@@ -71,96 +71,98 @@ public enum Preprocess {
     /// let smooth = Preprocess.gaussian(image, sigma: 1.5)
     /// ```
     public static func gaussian(_ image: Image<Float>, sigma: Double, mode: BorderMode = .reflect) -> Image<Float> {
+        gaussian(image, sigma: sigma, mode: mode, eachRow: nil)
+    }
+
+    /// `gaussian`, with `eachRow(y, row)` called on every output row as soon as it is done
+    /// (to fuse a per-row step such as removing the illumination into the same pass). One row
+    /// at a time: the vertical pass for row y (rounded to `Float`, as scipy stores it), then the
+    /// horizontal pass on that row, so no full-size intermediate exists and the frame is read
+    /// and written once.
+    public static func gaussian(_ image: Image<Float>, sigma: Double, mode: BorderMode = .reflect,
+                                eachRow: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?) -> Image<Float> {
         let w = image.width, h = image.height
-        guard sigma > 0, w > 0, h > 0 else { return image }
+        guard sigma > 0, w > 0, h > 0 else {
+            guard let eachRow else { return image }
+            var out = image
+            out.withUnsafeMutableBufferPointer { o in
+                for y in 0..<h { eachRow(y, UnsafeMutableBufferPointer(rebasing: o[(y * w)..<((y + 1) * w)])) }
+            }
+            return out
+        }
         let k = gaussianKernel(sigma: sigma)
         let r = k.count / 2
-        var mid = [Float](repeating: 0, count: w * h)
-        // pass along axis 0 (vertical), whole rows at a time
+        var out = [Float](unsafeUninitializedCapacity: w * h) { _, initialized in initialized = w * h }
         var acc = [Double](repeating: 0, count: w)
+        var line = [Double](repeating: 0, count: w + 2 * r)
         image.withUnsafeBufferPointer { src in
-            mid.withUnsafeMutableBufferPointer { dst in
+            out.withUnsafeMutableBufferPointer { dst in
                 acc.withUnsafeMutableBufferPointer { acc in
-                    // row base pointers: index arithmetic without overflow checks vectorises
-                    let a = acc.baseAddress!
-                    for y in 0..<h {
-                        let c = y * w
-                        let w0 = k[r]
-                        let s0 = src.baseAddress! + c, d0 = dst.baseAddress! + c
-                        for x in 0..<w { a[x] = Double(s0[x]) * w0 }
-                        // taps in groups of up to four per sweep (the accumulator stays in
-                        // registers across a group); additions keep the order outer taps first
-                        var j = r
-                        while j >= 1 {
-                            let g = min(4, j)
-                            let base = src.baseAddress!
+                    line.withUnsafeMutableBufferPointer { line in
+                        let a = acc.baseAddress!, l = line.baseAddress!
+                        let base = src.baseAddress!
+                        for y in 0..<h {
+                            // vertical (axis 0): taps in groups of up to four per sweep (the
+                            // accumulator stays in registers across a group); additions keep the
+                            // order outer taps first
+                            let c = y * w
+                            let w0 = k[r]
+                            let s0 = base + c
+                            for x in 0..<w { a[x] = Double(s0[x]) * w0 }
                             @inline(__always) func row(_ dy: Int) -> UnsafePointer<Float> {
                                 UnsafePointer(base + mode.index(y + dy, count: h) * w)
                             }
-                            switch g {
-                            case 4:
-                                let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                let u2 = row(-(j - 2)), v2 = row(j - 2), u3 = row(-(j - 3)), v3 = row(j - 3)
-                                let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
-                                for x in 0..<w {
-                                    var t = a[x]
-                                    t += (Double(u0[x]) + Double(v0[x])) * k0
-                                    t += (Double(u1[x]) + Double(v1[x])) * k1
-                                    t += (Double(u2[x]) + Double(v2[x])) * k2
-                                    t += (Double(u3[x]) + Double(v3[x])) * k3
-                                    a[x] = t
-                                }
-                            case 3:
-                                let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                let u2 = row(-(j - 2)), v2 = row(j - 2)
-                                let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
-                                for x in 0..<w {
-                                    var t = a[x]
-                                    t += (Double(u0[x]) + Double(v0[x])) * k0
-                                    t += (Double(u1[x]) + Double(v1[x])) * k1
-                                    t += (Double(u2[x]) + Double(v2[x])) * k2
-                                    a[x] = t
-                                }
-                            case 2:
-                                let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                let k0 = k[r - j], k1 = k[r - j + 1]
-                                for x in 0..<w {
-                                    var t = a[x]
-                                    t += (Double(u0[x]) + Double(v0[x])) * k0
-                                    t += (Double(u1[x]) + Double(v1[x])) * k1
-                                    a[x] = t
-                                }
-                            default:
-                                let u0 = row(-j), v0 = row(j)
-                                let k0 = k[r - j]
-                                for x in 0..<w { a[x] += (Double(u0[x]) + Double(v0[x])) * k0 }
-                            }
-                            j -= g
-                        }
-                        for x in 0..<w { d0[x] = Float(a[x]) }
-                    }
-                }
-            }
-        }
-        // pass along axis 1 (horizontal) on a padded line; loops ordered tap-major so they
-        // vectorise, with each output's additions still in scipy's order (outer taps first).
-        // Each row is copied to the line before it is written, so the pass works in place.
-        var line = [Double](repeating: 0, count: w + 2 * r)
-        mid.withUnsafeMutableBufferPointer { dst in
-            let src = UnsafeBufferPointer(dst)
-            do {
-                line.withUnsafeMutableBufferPointer { line in
-                    acc.withUnsafeMutableBufferPointer { acc in
-                        for y in 0..<h {
-                            let c = y * w
-                            for i in 0..<r { line[i] = Double(src[c + mode.index(i - r, count: w)]) }
-                            for x in 0..<w { line[x + r] = Double(src[c + x]) }
-                            for i in (w + r)..<(w + 2 * r) { line[i] = Double(src[c + mode.index(i - r, count: w)]) }
-                            let w0 = k[r]
-                            let a = acc.baseAddress!, l = line.baseAddress!
-                            let mid0 = l + r
-                            for x in 0..<w { a[x] = mid0[x] * w0 }
                             var j = r
+                            while j >= 1 {
+                                let g = min(4, j)
+                                switch g {
+                                case 4:
+                                    let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                    let u2 = row(-(j - 2)), v2 = row(j - 2), u3 = row(-(j - 3)), v3 = row(j - 3)
+                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
+                                    for x in 0..<w {
+                                        var t = a[x]
+                                        t += (Double(u0[x]) + Double(v0[x])) * k0
+                                        t += (Double(u1[x]) + Double(v1[x])) * k1
+                                        t += (Double(u2[x]) + Double(v2[x])) * k2
+                                        t += (Double(u3[x]) + Double(v3[x])) * k3
+                                        a[x] = t
+                                    }
+                                case 3:
+                                    let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                    let u2 = row(-(j - 2)), v2 = row(j - 2)
+                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
+                                    for x in 0..<w {
+                                        var t = a[x]
+                                        t += (Double(u0[x]) + Double(v0[x])) * k0
+                                        t += (Double(u1[x]) + Double(v1[x])) * k1
+                                        t += (Double(u2[x]) + Double(v2[x])) * k2
+                                        a[x] = t
+                                    }
+                                case 2:
+                                    let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                    let k0 = k[r - j], k1 = k[r - j + 1]
+                                    for x in 0..<w {
+                                        var t = a[x]
+                                        t += (Double(u0[x]) + Double(v0[x])) * k0
+                                        t += (Double(u1[x]) + Double(v1[x])) * k1
+                                        a[x] = t
+                                    }
+                                default:
+                                    let u0 = row(-j), v0 = row(j)
+                                    let k0 = k[r - j]
+                                    for x in 0..<w { a[x] += (Double(u0[x]) + Double(v0[x])) * k0 }
+                                }
+                                j -= g
+                            }
+                            // the vertical result rounded to Float (scipy's intermediate), padded
+                            let mid0 = l + r
+                            for x in 0..<w { mid0[x] = Double(Float(a[x])) }
+                            for i in 0..<r { l[i] = mid0[mode.index(i - r, count: w)] }
+                            for i in (w + r)..<(w + 2 * r) { l[i] = mid0[mode.index(i - r, count: w)] }
+                            // horizontal (axis 1), tap-major so the loops vectorise
+                            for x in 0..<w { a[x] = mid0[x] * w0 }
+                            j = r
                             while j >= 1 {
                                 let g = min(4, j)
                                 switch g {
@@ -205,12 +207,13 @@ public enum Preprocess {
                             }
                             let d = dst.baseAddress! + c
                             for x in 0..<w { d[x] = Float(a[x]) }
+                            eachRow?(y, UnsafeMutableBufferPointer(start: d, count: w))
                         }
                     }
                 }
             }
         }
-        return Image(uncheckedWidth: w, height: h, pixels: mid, pixelSize: image.pixelSize)
+        return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
     }
 
     /// Divides by a smooth estimate of the illumination (the Python baseline's recipe):
