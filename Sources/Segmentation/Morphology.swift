@@ -146,60 +146,59 @@ public enum Morphology {
     static func binarised(_ mask: Mask) -> Mask { mask.map { $0 != 0 ? 1 : 0 } }
 
     /// Disk erosion/dilation by its row decomposition: the disk is the union of horizontal runs
-    /// `|dx| <= hw(dy) = ⌊√(r² − dy²)⌋`, so with, per row, the horizontal distance to the nearest
-    /// background (erosion) or foreground (dilation) pixel, each output row is an AND/OR of
-    /// `2r + 1` vectorisable row comparisons. Exact; O(r) per pixel, fast for the small radii
-    /// used to remove speckles (larger radii use the distance transform).
+    /// `|dx| <= hw(dy) = ⌊√(r² − dy²)⌋`, so output row `y` is the AND (erosion) or OR (dilation)
+    /// over `dy` of row `y + dy` eroded/dilated horizontally by `hw(dy)`. The horizontal
+    /// operations by 0…r are built level by level (`level k = level k−1 ∧ shifts by ±k`) for the
+    /// last `2r + 1` rows only, in a ring of 0/1 bytes padded by `r` zeros each side: outside
+    /// the image is background for both operations. Every inner loop is a straight byte AND/OR
+    /// over a row (vectorised), O(r) per pixel with a small constant; exact.
     static func diskByRows(_ mask: Mask, radius r: Int, erode: Bool) -> Mask {
         let w = mask.width, h = mask.height
         var out = [UInt8](repeating: 0, count: w * h)
         if w == 0 || h == 0 { return Mask(uncheckedWidth: w, height: h, pixels: out, pixelSize: mask.pixelSize) }
-        let halfWidth = (-r...r).map { dy in UInt16(Int(Double(r * r - dy * dy).squareRoot().rounded(.down))) }
-        // run[i]: erosion — 1 + distance to the nearest background in the row (outside counts);
-        //         dilation — distance to the nearest foreground in the row (none: 0xFFFF)
-        var run = [UInt16](repeating: 0, count: w * h)
+        let halfWidth = (-r...r).map { dy in Int(Double(r * r - dy * dy).squareRoot().rounded(.down)) }
+        let slots = 2 * r + 1, levels = r + 1, rowStride = w + 2 * r
+        // ring[((slot * levels) + k) * rowStride + r + x]: row (y ≡ slot mod slots) by half-width k
+        var ring = [UInt8](repeating: 0, count: slots * levels * rowStride)
         mask.withUnsafeBufferPointer { m in
-            run.withUnsafeMutableBufferPointer { d in
-                for y in 0..<h {
-                    let row = y * w
-                    if erode {
-                        var c: UInt16 = 0
-                        for x in 0..<w { c = m[row + x] != 0 ? (c == .max ? c : c + 1) : 0; d[row + x] = c }
-                        c = 0
-                        for x in stride(from: w - 1, through: 0, by: -1) {
-                            c = m[row + x] != 0 ? (c == .max ? c : c + 1) : 0
-                            if c < d[row + x] { d[row + x] = c }
-                        }
-                    } else {
-                        var c: UInt16 = .max
-                        for x in 0..<w { c = m[row + x] != 0 ? 0 : (c == .max ? c : c + 1); d[row + x] = c }
-                        c = .max
-                        for x in stride(from: w - 1, through: 0, by: -1) {
-                            c = m[row + x] != 0 ? 0 : (c == .max ? c : c + 1)
-                            if c < d[row + x] { d[row + x] = c }
-                        }
+            ring.withUnsafeMutableBufferPointer { rb in
+                out.withUnsafeMutableBufferPointer { o in
+                    let base = rb.baseAddress!
+                    @inline(__always) func level(_ y: Int, _ k: Int) -> UnsafeMutablePointer<UInt8> {
+                        base + ((y % slots) * levels + k) * rowStride + r
                     }
-                }
-            }
-        }
-        run.withUnsafeBufferPointer { d in
-            out.withUnsafeMutableBufferPointer { o in
-                for y in 0..<h {
-                    let row = y * w
-                    if erode {
-                        // every row of the disk must lie inside the image
-                        if y - r < 0 || y + r >= h { continue }
-                        let orow = o.baseAddress! + row
-                        for x in 0..<w { orow[x] = 1 }
-                        for dy in -r...r {
-                            let srow = d.baseAddress! + (y + dy) * w, t = halfWidth[dy + r]
-                            for x in 0..<w { orow[x] &= srow[x] > t ? 1 : 0 }
+                    for y in 0..<(h + r) {
+                        if y < h {
+                            let src = m.baseAddress! + y * w
+                            let l0 = level(y, 0)
+                            for x in 0..<w { l0[x] = src[x] != 0 ? 1 : 0 }
+                            for k in stride(from: 1, through: r, by: 1) {
+                                let prev = level(y, k - 1), cur = level(y, k)
+                                let left = l0 - k, right = l0 + k
+                                if erode {
+                                    for x in 0..<w { cur[x] = prev[x] & left[x] & right[x] }
+                                } else {
+                                    for x in 0..<w { cur[x] = prev[x] | left[x] | right[x] }
+                                }
+                            }
                         }
-                    } else {
-                        let orow = o.baseAddress! + row
-                        for dy in -r...r where y + dy >= 0 && y + dy < h {
-                            let srow = d.baseAddress! + (y + dy) * w, t = halfWidth[dy + r]
-                            for x in 0..<w { orow[x] |= srow[x] <= t ? 1 : 0 }
+                        let yo = y - r
+                        guard yo >= 0 else { continue }
+                        let dst = o.baseAddress! + yo * w
+                        if erode {
+                            // every row of the disk must lie inside the image
+                            if yo - r < 0 || yo + r >= h { continue }
+                            let first = level(yo - r, halfWidth[0])
+                            for x in 0..<w { dst[x] = first[x] }
+                            for dy in stride(from: -r + 1, through: r, by: 1) {
+                                let src = level(yo + dy, halfWidth[dy + r])
+                                for x in 0..<w { dst[x] &= src[x] }
+                            }
+                        } else {
+                            for dy in -r...r where yo + dy >= 0 && yo + dy < h {
+                                let src = level(yo + dy, halfWidth[dy + r])
+                                for x in 0..<w { dst[x] |= src[x] }
+                            }
                         }
                     }
                 }

@@ -248,7 +248,7 @@ public enum Segmenter {
         try p.validate()
         if let ps = pixelSize { guard ps.isFinite, ps > 0 else { throw ParameterError.invalid(name: "pixel-size", value: "\(ps)", reason: "must be > 0 µm") } }
         guard image.count > 0 else { throw ParameterError.invalid(name: "image", value: "\(image.width)x\(image.height)", reason: "is empty") }
-        for v in image.pixels where !v.isFinite {
+        if let v = image.withUnsafeBufferPointer({ Otsu.firstNonFinite($0) }) {
             throw ParameterError.invalid(name: "image", value: "\(v)", reason: "pixels must be finite")
         }
         if p.method != .recipe,
@@ -262,12 +262,12 @@ public enum Segmenter {
         var im = p.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: p.smoothSigma) : image
         var polarity = p.polarity
         if polarity == .auto {
-            let t0: Float
+            let fixed: Float?
             switch p.threshold {
-            case .otsu: t0 = try Otsu.threshold(im)
-            case let .value(v): t0 = v
+            case .otsu: fixed = nil
+            case let .value(v): fixed = v
             }
-            polarity = Threshold.resolvedPolarity(im, threshold: t0)
+            polarity = try Threshold.autoPolarity(im, fixedThreshold: fixed)
         }
         if r.flatFieldPixels > 0 {
             Preprocess.flatFieldInPlace(&im, scalePixels: r.flatFieldPixels, darkCells: polarity == .dark)

@@ -187,6 +187,38 @@ final class ReferenceTests: XCTestCase {
         }
     }
 
+    /// The row-ring disk kernel on radii up to its limit (32), on frames narrower or shorter than
+    /// the disk, and on blob masks (long runs) as well as noise; non-0/1 foreground values too.
+    func testDiskByRowsEqualsNaiveOnAllShapes() {
+        var rng = SplitMix64(seed: 21)
+        for trial in 0..<14 {
+            let r = [1, 2, 3, 5, 8, 13, 32][trial % 7]
+            let (w, h) = [(3, 40), (41, 2), (2 * r + 9, 2 * r + 1), (70, 45)][trial % 4]
+            var m = trial % 2 == 0
+                ? randomMask(width: w, height: h, density: 0.8, rng: &rng)
+                : blobMask(width: w, height: h, count: 6, rmin: 2, rmax: Double(max(3, r + 4)), rng: &rng)
+            for i in 0..<m.count where m.pixels[i] != 0 && rng.unit() < 0.2 { m.pixels[i] = 255 }
+            XCTAssertEqual(Morphology.erosion(m, .disk(radius: r)).pixels, Reference.erosion(m, .disk(radius: r)), "erosion r \(r) \(w)x\(h)")
+            XCTAssertEqual(Morphology.dilation(m, .disk(radius: r)).pixels, Reference.dilation(m, .disk(radius: r)), "dilation r \(r) \(w)x\(h)")
+        }
+    }
+
+    func testFirstNonFiniteFindsEveryKindAnywhere() {
+        var values = [Float](repeating: 1.5, count: 10_000)
+        values.withUnsafeBufferPointer { XCTAssertNil(Otsu.firstNonFinite($0)) }
+        values[9_999] = -.greatestFiniteMagnitude
+        values[0] = .leastNonzeroMagnitude
+        values.withUnsafeBufferPointer { XCTAssertNil(Otsu.firstNonFinite($0)) }
+        for (i, v) in [(4_097, Float.infinity), (9_999, -Float.infinity), (0, Float.nan), (5000, -Float.nan)] {
+            var c = values
+            c[i] = v
+            c[i + (i < 9_999 ? 1 : -1)] = .infinity   // the first in index order is reported
+            let got = c.withUnsafeBufferPointer { Otsu.firstNonFinite($0) }
+            let want = c.first { !$0.isFinite }!
+            XCTAssertEqual(got.map { $0.bitPattern }, want.bitPattern)
+        }
+    }
+
     func testLabelEqualsFloodFill() {
         var rng = SplitMix64(seed: 3)
         for trial in 0..<10 {
