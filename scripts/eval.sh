@@ -8,6 +8,8 @@
 #   seg        segmentation (SEG, detection F1) with default parameters: ecoli-trpL (20 frames,
 #              --pixel-size 0.065), Samples/ecoli-trpL-crop, psc-phc (50 frames, silver truth;
 #              --method colony --pixel-size 0.125 --polarity bright), Samples/synthetic.
+#   noise      SEG of the recipe, the default method and the scikit-image baseline on synthetic
+#              movies of well-separated rods (256x256, 30 frames, 3 cells) at noise 0, 0.5, 1, 2.
 #   run        the whole pipeline on synthetic movies (Samples/synthetic and three 384x384x60
 #              `celltrack synth` movies), graded from `export ctc` + the track table:
 #              TRA, division F1, growth-rate error against the true rates.
@@ -26,7 +28,7 @@ BIN=$PWD/.build/release/celltrack
 PY=$("$SHARED/reference/setup.sh")
 EVAL_DIR=${EVAL_DIR:-/tmp/celltrack-eval}
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(seg run track delta trpl)
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(seg noise run track delta trpl)
 want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 mkdir -p "$EVAL_DIR"
 DELTA=$SHARED/data/mothermachine-delta/tests/data/movie_mothermachine_tif
@@ -49,6 +51,22 @@ if want seg; then
     score "psc-phc (50 fr., silver; colony, bright)" "$SHARED/data/psc-phc/02_ST/SEG" "$EVAL_DIR/seg/psc"
     "$BIN" segment Samples/synthetic/stack.tif --out "$EVAL_DIR/seg/synthetic" >/dev/null
     score "Samples/synthetic (40 frames)" Samples/synthetic/01_GT/SEG "$EVAL_DIR/seg/synthetic"
+fi
+
+if want noise; then
+    echo
+    echo "== SEG / detection F1 on well-separated synthetic rods by noise level (synth 256x256, 30 frames, 3 cells, seed 4)"
+    rm -rf "$EVAL_DIR/noise"; mkdir -p "$EVAL_DIR/noise"
+    for noise in 0 0.5 1 2; do
+        movie="$EVAL_DIR/noise/n$noise"
+        "$BIN" synth --out "$movie" --frames 30 --size 256x256 --cells 3 --seed 4 --noise "$noise" --quiet
+        "$BIN" segment "$movie/stack.tif" --method recipe --out "$movie-recipe" >/dev/null
+        score "noise $noise: recipe" "$movie/01_GT/SEG" "$movie-recipe"
+        "$BIN" segment "$movie/stack.tif" --out "$movie-auto" >/dev/null
+        score "noise $noise: default (auto)" "$movie/01_GT/SEG" "$movie-auto"
+        "$PY" "$SHARED/reference/pipeline.py" --in "$movie/stack.tif" --out "$movie-base" --px-um 0.065 --dt-min 3 --quiet >/dev/null
+        score "noise $noise: baseline pipeline.py" "$movie/01_GT/SEG" "$movie-base"
+    done
 fi
 
 grade() { # grade GT_DIR RES_DIR

@@ -114,7 +114,7 @@ struct ProcessedFrame: Sendable {
 public enum RunEngine {
     public static func run(_ request: RunRequest) throws -> RunSummary {
         let started = Date()
-        MemoryPolicy.returnLargeBuffersToTheSystem()
+        MemoryPolicy.reuseFrameBuffers()
         let config = request.configuration
         try config.validate()
         guard !request.movies.isEmpty else { throw InputError(problem: "no input movies") }

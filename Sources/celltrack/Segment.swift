@@ -144,7 +144,7 @@ struct Segment: ParsableCommand {
             }
             let params = parameters(base: base)
             try params.validate()
-            MemoryPolicy.returnLargeBuffersToTheSystem()
+            MemoryPolicy.reuseFrameBuffers()
             let movie = try MovieReader(inputs: inputs, channel: channel)
             let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
