@@ -96,6 +96,31 @@ final class SynthMovieTests: XCTestCase {
         for track in movie.tracks where track.parentID != 0 { XCTAssertNotNil(byID[track.parentID]) }
     }
 
+    /// A dense colony (seed 1 of scripts/eval.sh: 4 cells grown for 3 h to ~90): no two rods
+    /// interpenetrate by more than the relaxation's tolerance (8 fixed sweeps left 0.23 µm).
+    func testDenseColonySettlesWithoutInterpenetration() throws {
+        var p = SynthParameters()
+        p.width = 384; p.height = 384; p.pixelSize = 0.065; p.initialCells = 4; p.seed = 1
+        p.interval = 3; p.frames = 60
+        var movie = try SynthMovie(parameters: p)
+        var last: SynthFrame?
+        while let frame = movie.nextFrame() { last = frame }
+        let frame = try XCTUnwrap(last)
+        let shapes = frame.cells.map {
+            Spherocylinder(centerX: $0.centerX, centerY: $0.centerY, angle: $0.angle,
+                           length: $0.length / p.pixelSize, width: $0.width / p.pixelSize)
+        }
+        XCTAssertGreaterThan(shapes.count, 60)
+        var worst = 0.0, above = 0, pairs = 0
+        for i in shapes.indices { for j in shapes.indices where j > i {
+            let o = ColonySimulation.overlap(shapes[i], shapes[j])
+            worst = max(worst, o)
+            if o > 0 { pairs += 1 }
+            if o > ColonySimulation.overlapTolerance / p.pixelSize + 1e-6 { above += 1 }
+        } }
+        XCTAssertLessThanOrEqual(worst, ColonySimulation.overlapTolerance / p.pixelSize + 1e-6, "px; \(above) of \(pairs) touching pairs above, \(shapes.count) cells")
+    }
+
     func testCellsDoNotOverlapAndMasksLieInsideTheirCells() throws {
         let p = smallParameters()
         let movie = try generate(p)
