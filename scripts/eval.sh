@@ -8,7 +8,8 @@
 #   seg        segmentation (SEG, detection F1) with default parameters: ecoli-trpL (20 frames,
 #              --pixel-size 0.065), Samples/ecoli-trpL-crop, psc-phc (50 frames, silver truth;
 #              --method colony --pixel-size 0.125 --polarity bright), Samples/synthetic.
-#   noise      SEG of the recipe, the default method and the scikit-image baseline on synthetic
+#   noise      SEG of the recipe (with and without its 0.13-µm outline growth of dark cells), the
+#              default method and the scikit-image baseline on synthetic
 #              movies of well-separated rods (256x256, 30 frames, 3 cells) at noise 0, 0.5, 1, 2.
 #   run        the whole pipeline on synthetic movies (Samples/synthetic and three 384x384x60
 #              `celltrack synth` movies), graded from `export ctc` + the track table:
@@ -62,6 +63,8 @@ if want noise; then
         "$BIN" synth --out "$movie" --frames 30 --size 256x256 --cells 3 --seed 4 --noise "$noise" --quiet
         "$BIN" segment "$movie/stack.tif" --method recipe --out "$movie-recipe" >/dev/null
         score "noise $noise: recipe" "$movie/01_GT/SEG" "$movie-recipe"
+        "$BIN" segment "$movie/stack.tif" --method recipe --expand 0 --out "$movie-recipe0" >/dev/null
+        score "noise $noise: recipe --expand 0 (as the seed)" "$movie/01_GT/SEG" "$movie-recipe0"
         "$BIN" segment "$movie/stack.tif" --out "$movie-auto" >/dev/null
         score "noise $noise: default (auto)" "$movie/01_GT/SEG" "$movie-auto"
         "$PY" "$SHARED/reference/pipeline.py" --in "$movie/stack.tif" --out "$movie-base" --px-um 0.065 --dt-min 3 --quiet >/dev/null
@@ -103,7 +106,7 @@ if want delta; then
     echo "== mothermachine-delta: run with the fluorescence channel (Channel02) measured per cell"
     db="$EVAL_DIR/delta.sqlite"; rm -f "$db" "$db-wal" "$db-shm"
     "$BIN" run "$DELTA/Position01Channel01Frames*.tif" "$DELTA/Position02Channel01Frames*.tif" \
-        --measure-channel Channel01=Channel02 --db "$db" --quiet | sed -n 1,3p
+        --method mothermachine --measure-channel Channel01=Channel02 --db "$db" --quiet | sed -n 1,3p
     "$BIN" export csv --db "$db" --out "$EVAL_DIR/delta-counts.csv" --query \
         "SELECT m.name AS movie, f.frame_index, f.cell_count FROM frame f JOIN movie m USING (movie_id) ORDER BY 1, 2"
     "$BIN" export csv --db "$db" --out "$EVAL_DIR/delta-fluo.csv" --query \
@@ -137,6 +140,25 @@ for r in csv.DictReader(open(os.path.join(out, "delta-fluo.csv"))):
     print(f"fluorescence (Channel02) per cell, {r['movie']}: {r['cells']} cells, mean {float(r['mean_fluo']):.1f}, "
           f"background-corrected {float(r['mean_fluo_bg_corrected']):.1f}")
 PYEOF
+    # DeLTA's own full-frame labels of position 1 (values reused across chambers: one object per
+    # connected piece of each value) as a second opinion on the segmentation
+    "$PY" - "$DELTA/expected_results" "$EVAL_DIR/delta-labels" <<'PYEOF'
+import os, sys
+import numpy as np, tifffile
+from scipy import ndimage as ndi
+src, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+for t in range(10):
+    l = tifffile.imread(os.path.join(src, f"labels_{t:03d}.tif"))
+    res = np.zeros(l.shape, np.uint16); n = 0
+    for v in np.unique(l)[1:]:
+        comp, k = ndi.label(l == v)
+        for c in range(1, k + 1): n += 1; res[comp == c] = n
+    tifffile.imwrite(os.path.join(out, f"mask{t:03d}.tif"), res)
+PYEOF
+    rm -rf "$EVAL_DIR/delta-seg"
+    "$BIN" segment "$DELTA/Position01Channel01Frames*.tif" --method mothermachine --out "$EVAL_DIR/delta-seg" >/dev/null
+    score "position 1 vs DeLTA's labels (mothermachine)" "$EVAL_DIR/delta-labels" "$EVAL_DIR/delta-seg"
 fi
 
 if want trpl; then

@@ -17,8 +17,10 @@ public enum MemoryPolicy {
     /// 2.8 s, at 260–275 MB peak RSS for `run` (was 245–257 MB).
     /// The fixed threshold also stops glibc from raising it by itself after the first large free.
     /// No effect on other C libraries.
+    /// `CELLTRACK_MALLOC=system` in the environment leaves glibc's defaults alone.
     public static func reuseFrameBuffers() {
         #if canImport(Glibc)
+        if let choice = getenv("CELLTRACK_MALLOC"), String(cString: choice) == "system" { return }
         // mallopt is not in Swift's Glibc module: look it up in the process (glibc only)
         typealias MalloptFunction = @convention(c) (Int32, Int32) -> Int32
         guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "mallopt") else { return }

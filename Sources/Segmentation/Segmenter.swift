@@ -23,6 +23,9 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
         /// side of the Otsu threshold of the smoothed frame. The recipe chosen this way is
         /// bit-identical to `recipe` chosen explicitly.
         case auto
+        /// Dark rods in the chambers of a mother machine, chambers along the y axis
+        /// (`MotherMachine`, `MotherMachineParameters`); `colony` when no chambers are found.
+        case mothermachine
     }
     public enum MarkerMethod: String, Codable, Equatable, Hashable, Sendable, CaseIterable {
         /// Regional maxima of the h-maxima transform of the EDT (one marker per rod).
@@ -70,6 +73,8 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
     public var method: Method = .auto
     /// Parameters of the `colony` method (its cell width drives every size).
     public var colony = ColonyParameters()
+    /// Parameters of the `mothermachine` method (its lengths come from `colony.cellWidthUm`).
+    public var motherMachine = MotherMachineParameters()
     /// Default `auto`: the minority side of the Otsu threshold of the smoothed image is foreground.
     public var polarity: Polarity = .auto
     public var threshold: ThresholdChoice = .otsu
@@ -118,6 +123,7 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
         if let expand { guard expand.isFinite, expand >= 0, expand <= 100 else { throw bad("expand", expand, "must be between 0 and 100 µm") } }
         if case let .value(v) = threshold { guard v.isFinite else { throw bad("threshold", v, "must be 'otsu' or a finite number") } }
         try colony.validate()
+        try motherMachine.validate()
     }
 
     /// Concrete values for a pixel size in µm (`nil`: `Segmenter.defaultPixelSize`).
@@ -250,6 +256,16 @@ public enum Segmenter {
         guard image.count > 0 else { throw ParameterError.invalid(name: "image", value: "\(image.width)x\(image.height)", reason: "is empty") }
         if let v = image.withUnsafeBufferPointer({ Otsu.firstNonFinite($0) }) {
             throw ParameterError.invalid(name: "image", value: "\(v)", reason: "pixels must be finite")
+        }
+        if p.method == .mothermachine {
+            var stopwatch = StageStopwatch(enabled: timings != nil)
+            let px = pixelSize ?? image.pixelSize ?? defaultPixelSize
+            if let cells = MotherMachine.segment(image, widthPixels: p.colony.cellWidthUm / px, parameters: p.motherMachine) {
+                stopwatch.lap("chambers", into: &timings)
+                let regions = RegionMeasurer.measure(runs: cells, intensity: image)
+                stopwatch.lap("measure", into: &timings)
+                return SegmentationResult(cells: cells, regions: regions, threshold: 0, polarity: .dark)
+            }
         }
         if p.method != .recipe,
            let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize, timings: &timings) {

@@ -20,7 +20,7 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Rods in the frame.") var rods = 4000
     @Option(help: "Markers: hmax or peak.") var markers = "hmax"
     @Option(help: "Time frame 0 of this TIFF instead of the built-in synthetic frame.") var input: String?
-    @Option(help: "Method: recipe, colony or auto.") var method = "recipe"
+    @Option(help: "Method: recipe, colony, auto or mothermachine.") var method = "recipe"
     @Option(help: "Frame of --input to time.") var frame = 0
     @Option(help: "µm per pixel for the µm-based defaults.") var pixelSize = 0.1
 
@@ -31,7 +31,7 @@ struct BenchSegment: ParsableCommand {
         var p = SegmentationParameters()
         p.markers = SegmentationParameters.MarkerMethod(rawValue: markers) ?? .hmax
         guard let m = SegmentationParameters.Method(rawValue: method) else {
-            throw ValidationError("--method must be recipe, colony or auto")
+            throw ValidationError("--method must be recipe, colony, auto or mothermachine")
         }
         p.method = m
         let pixels = Double(width * height)

@@ -29,7 +29,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Output folder (created if needed).")
     var out: String
 
-    @Option(help: "Segmentation method: auto (default: colony for dark cells, recipe for bright), colony or recipe.")
+    @Option(help: "Segmentation method: auto (default: colony for dark cells, recipe for bright), colony, recipe, or mothermachine (dark rods in the chambers of a mother machine, chambers along y; colony when none are found).")
     var method: String?
 
     @Option(help: "colony: expected cell width in µm (default 1.0, E. coli); with the pixel size it sets every size.")
@@ -88,7 +88,7 @@ struct Segment: ParsableCommand {
 
     func validate() throws {
         if let method, SegmentationParameters.Method(rawValue: method) == nil {
-            throw ValidationError("--method must be auto, colony or recipe (got '\(method)')")
+            throw ValidationError("--method must be one of \(SegmentationParameters.Method.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(method)')")
         }
         if let polarity, Polarity(rawValue: polarity) == nil { throw ValidationError("--polarity must be dark, bright or auto (got '\(polarity)')") }
         if let threshold, SegmentationParameters.ThresholdChoice(parsing: threshold) == nil {

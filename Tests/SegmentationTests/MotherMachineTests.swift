@@ -1,0 +1,93 @@
+import CellTrackCore
+import XCTest
+@testable import Segmentation
+
+/// A drawn mother machine: grey chip, bright lumens every `period` px with brighter halos along
+/// their walls, dark rods stacked in each lumen, separated by bright septa; seeded noise.
+struct DrawnMotherMachine {
+    var image: Image<Float>
+    /// Per drawn cell: chamber centre column and rows (inclusive).
+    var cells: [(x: Int, y0: Int, y1: Int)]
+
+    init(chambers: Int, seed: UInt64, width: Int = 0, height: Int = 260, period: Int = 38, lumen: Int = 12) {
+        var rng = SplitMix64(seed: seed)
+        let w = width > 0 ? width : chambers * period + 20
+        var px = [Float](repeating: 3000, count: w * height)
+        var cells: [(x: Int, y0: Int, y1: Int)] = []
+        let top = 40, bottom = 220
+        for y in 0..<top { for x in 0..<w { px[y * w + x] = 1500 } }       // dark region above the chip
+        for k in 0..<chambers {
+            let x0 = 10 + k * period + (period - lumen) / 2, x1 = x0 + lumen - 1
+            for y in top...bottom {
+                for x in x0...x1 { px[y * w + x] = (x == x0 || x == x1 || x == x0 + 1 || x == x1 - 1) ? 8200 : 8600 }
+            }
+            // a stack of cells from the closed end, 24–40 px long, 2-px septa; some chambers part-empty
+            var y = top + 3
+            let end = bottom - Int(rng.unit() * 80)
+            while y + 24 < end {
+                let length = 24 + Int(rng.unit() * 16)
+                let y1 = min(y + length - 1, end)
+                for yy in y...y1 { for x in (x0 + 3)...(x1 - 3) { px[yy * w + x] = 5600 } }
+                cells.append((x: (x0 + x1) / 2, y0: y, y1: y1))
+                y = y1 + 3
+            }
+        }
+        for i in 0..<px.count { px[i] += Float(rng.unit() * 300 - 150) }
+        image = Image(uncheckedWidth: w, height: height, pixels: px)
+        image.pixelSize = 0.13
+        self.cells = cells
+    }
+}
+
+final class MotherMachineTests: XCTestCase {
+    func segment(_ image: Image<Float>) throws -> SegmentationResult {
+        var p = SegmentationParameters()
+        p.method = .mothermachine
+        return try Segmenter.segment(image, parameters: p, pixelSize: 0.13)
+    }
+
+    func testEveryDrawnCellIsFoundOnceInItsChamber() throws {
+        for seed in [UInt64(1), 2, 3] {
+            let movie = DrawnMotherMachine(chambers: 8, seed: seed)
+            let result = try segment(movie.image)
+            XCTAssertEqual(result.cells.count, movie.cells.count, "seed \(seed)")
+            let labels = result.cells.labelImage()
+            for cell in movie.cells {
+                // the middle of each drawn cell carries one label, and that label stays inside the cell's rows ± 2
+                let mid = labels[cell.x, (cell.y0 + cell.y1) / 2]
+                XCTAssertNotEqual(mid, 0, "seed \(seed) cell at \(cell)")
+                guard mid != 0 else { continue }
+                let box = result.cells.boundingBox(Int(mid) - 1)
+                XCTAssertGreaterThanOrEqual(box.minY, cell.y0 - 2)
+                XCTAssertLessThanOrEqual(box.maxY, cell.y1 + 3)   // half-open
+            }
+        }
+    }
+
+    func testLabelsAreInRasterOrderAndTheResultIsDeterministic() throws {
+        let movie = DrawnMotherMachine(chambers: 5, seed: 9)
+        let a = try segment(movie.image), b = try segment(movie.image)
+        XCTAssertEqual(a.cells, b.cells)
+        let firsts = (0..<a.cells.count).map { a.cells.runs(of: $0).first! }
+        XCTAssertEqual(firsts, firsts.sorted { ($0.y, $0.x0) < ($1.y, $1.x0) })
+    }
+
+    func testFrameWithoutChambersFallsBackToTheColonyMethod() throws {
+        var rng = SplitMix64(seed: 4)
+        var px = [Float](repeating: 5000, count: 200 * 160)
+        for i in 0..<px.count { px[i] += Float(rng.unit() * 100) }
+        let image = Image(uncheckedWidth: 200, height: 160, pixels: px)
+        XCTAssertNil(MotherMachine.findChambers(Preprocess.gaussian(image, sigma: 1), widthPixels: 7.7))
+        var p = SegmentationParameters()
+        p.method = .mothermachine
+        let viaFallback = try Segmenter.segment(image, parameters: p, pixelSize: 0.13)
+        p.method = .colony
+        XCTAssertEqual(viaFallback.cells, try Segmenter.segment(image, parameters: p, pixelSize: 0.13).cells)
+    }
+
+    func testBadParametersAreRejectedByName() {
+        var p = SegmentationParameters()
+        p.motherMachine.cellContrast = 1.5
+        XCTAssertThrowsError(try p.validate()) { XCTAssertTrue("\($0)".contains("motherMachine.cellContrast")) }
+    }
+}
