@@ -71,7 +71,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Drop objects smaller than this, px (default 0.4 µm²).")
     var minArea: Int?
 
-    @Option(help: "Grow cells by this many µm after segmentation (default 0.13 for dark cells, 0 for bright).")
+    @Option(help: "Grow cells by this many µm after segmentation (default 0).")
     var expand: Double?
 
     @Option(help: "µm per pixel (overrides the file's metadata).")
