@@ -8,15 +8,14 @@
 #   seg        segmentation (SEG, detection F1) with default parameters: ecoli-trpL (20 frames,
 #              --pixel-size 0.065), Samples/ecoli-trpL-crop, psc-phc (50 frames, silver truth;
 #              --method colony --pixel-size 0.125 --polarity bright), Samples/synthetic.
-#   noise      SEG of the recipe (with and without its 0.13-µm outline growth of dark cells), the
-#              default method and the scikit-image baseline on synthetic
+#   noise      SEG of the recipe, the default method and the scikit-image baseline on synthetic
 #              movies of well-separated rods (256x256, 30 frames, 3 cells) at noise 0, 0.5, 1, 2.
 #   run        the whole pipeline on synthetic movies (Samples/synthetic and three 384x384x60
 #              `celltrack synth` movies), graded from `export ctc` + the track table:
 #              TRA, division F1, growth-rate error against the true rates.
 #   track      linking of given masks (scripts/eval-tracking.sh: fluo-sim-ctc, synth GT, DeLTA).
-#   delta      `run` on the mother machine with the fluorescence channel: cells per frame and
-#              growth rates beside DeLTA's.
+#   delta      `run --method mothermachine` on the mother machine with the fluorescence channel:
+#              cells per frame and growth rates beside DeLTA's; SEG against DeLTA's labels.
 #   trpl       `run` on ecoli-trpL end to end: the lineage tree as text, to inspect.
 # Environment: EVAL_DIR (default /tmp/celltrack-eval).
 set -euo pipefail
@@ -63,8 +62,6 @@ if want noise; then
         "$BIN" synth --out "$movie" --frames 30 --size 256x256 --cells 3 --seed 4 --noise "$noise" --quiet
         "$BIN" segment "$movie/stack.tif" --method recipe --out "$movie-recipe" >/dev/null
         score "noise $noise: recipe" "$movie/01_GT/SEG" "$movie-recipe"
-        "$BIN" segment "$movie/stack.tif" --method recipe --expand 0 --out "$movie-recipe0" >/dev/null
-        score "noise $noise: recipe --expand 0 (as the seed)" "$movie/01_GT/SEG" "$movie-recipe0"
         "$BIN" segment "$movie/stack.tif" --out "$movie-auto" >/dev/null
         score "noise $noise: default (auto)" "$movie/01_GT/SEG" "$movie-auto"
         "$PY" "$SHARED/reference/pipeline.py" --in "$movie/stack.tif" --out "$movie-base" --px-um 0.065 --dt-min 3 --quiet >/dev/null
