@@ -31,7 +31,7 @@ public struct MotherMachineParameters: Codable, Equatable, Hashable, Sendable {
     }
 }
 
-/// Dark rods in the chambers of a mother machine (phase contrast), chambers along the y axis.
+/// Dark rods in the chambers of a mother machine (phase contrast), chambers along y or x.
 ///
 /// Mother-machine frames defeat a global background: the chamber walls, the dark regions above
 /// and below the chip and the bright lumens all differ, and a cell is only darker than the lumen
@@ -63,7 +63,39 @@ enum MotherMachine {
         var top: Int, bottom: Int
     }
 
+    /// Chambers along y first; if none are found, along x (the frame transposed, the result
+    /// transposed back).
     static func segment(_ image: Image<Float>, widthPixels: Double, parameters p: MotherMachineParameters) -> LabelRuns? {
+        if let cells = segmentVertical(image, widthPixels: widthPixels, parameters: p) { return cells }
+        guard let cells = segmentVertical(transposed(image), widthPixels: widthPixels, parameters: p) else { return nil }
+        var labels = cells.labelImage()
+        labels = transposed(labels)
+        labels.pixelSize = image.pixelSize
+        // LabelRuns(labels) keeps label values; renumber 1…n in raster order of first pixels
+        let back = LabelRuns(labels)
+        var order = Array(0..<back.count)
+        order.sort { a, b in
+            let ra = back.runs(of: a).first!, rb = back.runs(of: b).first!
+            return (ra.y, ra.x0) < (rb.y, rb.x0)
+        }
+        var result = LabelRuns(width: image.width, height: image.height, pixelSize: image.pixelSize)
+        for (k, i) in order.enumerated() { result.appendUnchecked(label: UInt32(k + 1), runs: back.runs(of: i)) }
+        return result
+    }
+
+    static func transposed<P>(_ image: Image<P>) -> Image<P> {
+        let w = image.width, h = image.height
+        guard w > 0, h > 0 else { return image }
+        var out = [P](repeating: image.pixels[0], count: w * h)
+        image.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h { for x in 0..<w { dst[x * h + y] = src[y * w + x] } }
+            }
+        }
+        return Image(uncheckedWidth: h, height: w, pixels: out, pixelSize: image.pixelSize)
+    }
+
+    static func segmentVertical(_ image: Image<Float>, widthPixels: Double, parameters p: MotherMachineParameters) -> LabelRuns? {
         let smooth = Preprocess.gaussian(image, sigma: 1)
         guard let chambers = findChambers(smooth, widthPixels: widthPixels) else { return nil }
         var cells: [[LabelRuns.Run]] = []

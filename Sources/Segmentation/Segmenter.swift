@@ -23,7 +23,7 @@ public struct SegmentationParameters: Codable, Equatable, Hashable, Sendable {
         /// side of the Otsu threshold of the smoothed frame. The recipe chosen this way is
         /// bit-identical to `recipe` chosen explicitly.
         case auto
-        /// Dark rods in the chambers of a mother machine, chambers along the y axis
+        /// Dark rods in the chambers of a mother machine, chambers along y or x
         /// (`MotherMachine`, `MotherMachineParameters`); `colony` when no chambers are found.
         case mothermachine
     }

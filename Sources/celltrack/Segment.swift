@@ -29,7 +29,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Output folder (created if needed).")
     var out: String
 
-    @Option(help: "Segmentation method: auto (default: colony for dark cells, recipe for bright), colony, recipe, or mothermachine (dark rods in the chambers of a mother machine, chambers along y; colony when none are found).")
+    @Option(help: "Segmentation method: auto (default: colony for dark cells, recipe for bright), colony, recipe, or mothermachine (dark rods in the chambers of a mother machine, chambers along y or x; colony when none are found).")
     var method: String?
 
     @Option(help: "colony: expected cell width in µm (default 1.0, E. coli); with the pixel size it sets every size.")

@@ -64,6 +64,18 @@ final class MotherMachineTests: XCTestCase {
         }
     }
 
+    /// Horizontal chambers (the frame transposed) give the transposed cells.
+    func testHorizontalChambersAreFoundThroughTheTranspose() throws {
+        let movie = DrawnMotherMachine(chambers: 6, seed: 5)
+        let vertical = try segment(movie.image)
+        let horizontal = try segment(MotherMachine.transposed(movie.image))
+        XCTAssertEqual(horizontal.cells.count, movie.cells.count)
+        XCTAssertEqual(MotherMachine.transposed(horizontal.cells.labelImage()).pixels.map { $0 != 0 },
+                       vertical.cells.labelImage().pixels.map { $0 != 0 })
+        let firsts = (0..<horizontal.cells.count).map { horizontal.cells.runs(of: $0).first! }
+        XCTAssertEqual(firsts, firsts.sorted { ($0.y, $0.x0) < ($1.y, $1.x0) })
+    }
+
     func testLabelsAreInRasterOrderAndTheResultIsDeterministic() throws {
         let movie = DrawnMotherMachine(chambers: 5, seed: 9)
         let a = try segment(movie.image), b = try segment(movie.image)
