@@ -261,22 +261,27 @@ extension ColonySegmenter {
                 }
             }
         }
-        let sImage = Image(uncheckedWidth: cw, height: ch, pixels: sCrop, pixelSize: s.pixelSize)
-        let fgImage = Mask(uncheckedWidth: cw, height: ch, pixels: fgCrop, pixelSize: s.pixelSize)
-        stamp(\.crop)
-        let lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, mask: fgImage)
-        stamp(\.hessian)
-        let minimum = minimumFilter(sImage, size: r.darknessWindow)
-        stamp(\.darkness)
-        let tFg = Float(p.foregroundSigmas)
-        let norm = Float(r.ridgeSigma * r.ridgeSigma)
+        // The filters' outputs are dropped as soon as the relative ridge is formed, and each crop
+        // as soon as its tight copy exists: a colony that fills the frame is processed as one
+        // group, and every frame-sized buffer alive at once adds ~50 MB at 12 MP.
         var ridgeRel = [Float](repeating: 0, count: cw * ch)
-        lambda.withUnsafeBufferPointer { l in
-            minimum.withUnsafeBufferPointer { mn in
-                fgCrop.withUnsafeBufferPointer { f in
-                    ridgeRel.withUnsafeMutableBufferPointer { o in
-                        for i in 0..<(cw * ch) where f[i] != 0 {
-                            o[i] = max(-l[i], 0) * norm / max(-mn[i], tFg)
+        do {
+            let sImage = Image(uncheckedWidth: cw, height: ch, pixels: sCrop, pixelSize: s.pixelSize)
+            let fgImage = Mask(uncheckedWidth: cw, height: ch, pixels: fgCrop, pixelSize: s.pixelSize)
+            stamp(\.crop)
+            let lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, mask: fgImage)
+            stamp(\.hessian)
+            let minimum = minimumFilter(sImage, size: r.darknessWindow)
+            stamp(\.darkness)
+            let tFg = Float(p.foregroundSigmas)
+            let norm = Float(r.ridgeSigma * r.ridgeSigma)
+            lambda.withUnsafeBufferPointer { l in
+                minimum.withUnsafeBufferPointer { mn in
+                    fgCrop.withUnsafeBufferPointer { f in
+                        ridgeRel.withUnsafeMutableBufferPointer { o in
+                            for i in 0..<(cw * ch) where f[i] != 0 {
+                                o[i] = max(-l[i], 0) * norm / max(-mn[i], tFg)
+                            }
                         }
                     }
                 }
@@ -296,9 +301,12 @@ extension ColonySegmenter {
             return out
         }
         let sTight = Image(uncheckedWidth: tw, height: th, pixels: tight(sCrop), pixelSize: s.pixelSize)
-        let steps = cells(s: sTight, fg: Mask(uncheckedWidth: tw, height: th, pixels: tight(fgCrop), pixelSize: s.pixelSize),
-                          ridgeRel: Image(uncheckedWidth: tw, height: th, pixels: tight(ridgeRel), pixelSize: s.pixelSize),
-                          resolved: r, parameters: p, lap: { _ in })
+        sCrop = []
+        let fgTight = Mask(uncheckedWidth: tw, height: th, pixels: tight(fgCrop), pixelSize: s.pixelSize)
+        fgCrop = []
+        let ridgeTight = Image(uncheckedWidth: tw, height: th, pixels: tight(ridgeRel), pixelSize: s.pixelSize)
+        ridgeRel = []
+        let steps = cells(s: sTight, fg: fgTight, ridgeRel: ridgeTight, resolved: r, parameters: p, lap: { _ in })
         var local = steps.labels
         if p.contactEdges {
             // reads `interfaceRadius + 1` px around each object: inside the group's box + 1
