@@ -561,7 +561,7 @@ extension ColonySegmenter {
 
         // 5. watershed on s inside the foreground
         // markers in raster order at equal values: explicit, and identical per group of components
-        let flooded = Watershed.floodUnchecked(s, markers: markers, mask: fg, connectivity: .four, rasterMarkerAges: true)
+        let flooded = Watershed.floodRasterAged(s, markers: markers, mask: fg, connectivity: .four)
         lap("watershed")
 
         // 6. edges: trim, gap near contacts, size filter

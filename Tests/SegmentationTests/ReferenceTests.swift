@@ -304,3 +304,31 @@ final class ReferenceTests: XCTestCase {
         }
     }
 }
+
+/// The radix-queue flood against the heap flood it replaces (the slow, obviously ordered one).
+final class MonotoneFloodTests: XCTestCase {
+    func testRadixFloodEqualsHeapFloodWithRasterAges() {
+        var rng = SplitMix64(seed: 31)
+        for trial in 0..<40 {
+            let w = 5 + Int(rng.unit() * 60), h = 4 + Int(rng.unit() * 50)
+            let levels = [3.0, 17.0, 1000.0][trial % 3]          // few levels: many ties
+            var px = [Float](repeating: 0, count: w * h)
+            for i in 0..<px.count {
+                var v = Float((rng.unit() * levels).rounded(.down) - levels / 2)
+                if v == 0 && rng.unit() < 0.5 { v = -0.0 }            // −0 and +0 must tie
+                px[i] = v
+            }
+            let image = Image(uncheckedWidth: w, height: h, pixels: px)
+            var marks = [UInt32](repeating: 0, count: w * h)
+            let k = 1 + Int(rng.unit() * 12)
+            for label in 1...k { marks[Int(rng.unit() * Double(w * h))] = UInt32(label) }
+            let markers = LabelImage(uncheckedWidth: w, height: h, pixels: marks)
+            let mask: Mask? = trial % 2 == 0 ? randomMask(width: w, height: h, density: 0.8, rng: &rng) : nil
+            for connectivity in [Connectivity.four, .eight] {
+                let heap = Watershed.floodUnchecked(image, markers: markers, mask: mask, connectivity: connectivity, rasterMarkerAges: true)
+                let radix = Watershed.floodRasterAged(image, markers: markers, mask: mask, connectivity: connectivity)
+                XCTAssertEqual(radix.pixels, heap.pixels, "trial \(trial) \(connectivity)")
+            }
+        }
+    }
+}

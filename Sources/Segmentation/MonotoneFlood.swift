@@ -1,0 +1,134 @@
+import CellTrackCore
+
+extension Watershed {
+    /// `floodUnchecked(image, markers:, mask:, connectivity:, rasterMarkerAges: true)` on a
+    /// `Float` relief, exactly, with a monotone radix queue instead of the binary heap.
+    ///
+    /// Why it is exact: with raster marker ages every item has its own age, so (value, age) is a
+    /// total order and any correct priority queue pops the same sequence. The flood clamps each
+    /// pushed value to at least the popped one, so after the markers every push is ≥ the last
+    /// pop: the queue only has to be monotone. Keys are the floats' order-preserving bit
+    /// patterns (−0 taken as +0, which `<` treats as equal); bucket b holds the keys whose
+    /// highest bit differing from the last popped key is b − 1, bucket 0 the keys equal to it,
+    /// served in age order. Each item moves down at most 32 buckets: O(1) amortised per pixel
+    /// instead of O(log n) cache-missing sifts (the heap was a quarter of `colony`'s time on
+    /// dense 12-MP frames).
+    ///
+    /// Assumes finite values, matching sizes and fewer than 2³¹ pixels.
+    public static func floodRasterAged(_ image: Image<Float>, markers: LabelImage, mask: Mask?,
+                                       connectivity: Connectivity) -> LabelImage {
+        let w = image.width, h = image.height
+        if w == 0 || h == 0 { return markers }
+        let pw = w + 2, ph = h + 2, n = pw * ph
+        let inMask = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        let output = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { inMask.deallocate(); output.deallocate(); values.deallocate() }
+        inMask.initialize(repeating: 0, count: n)
+        output.initialize(repeating: 0, count: n)
+        values.initialize(repeating: 0, count: n)
+        image.withUnsafeBufferPointer { img in
+            markers.withUnsafeBufferPointer { mk in
+                func fill(_ m: UnsafeBufferPointer<UInt8>?) {
+                    for y in 0..<h {
+                        let src = y * w, dst = (y + 1) * pw + 1
+                        for x in 0..<w {
+                            let on: UInt8 = m.map { $0[src + x] != 0 ? 1 : 0 } ?? 1
+                            inMask[dst + x] = on
+                            output[dst + x] = on != 0 ? mk[src + x] : 0
+                            values[dst + x] = img[src + x]
+                        }
+                    }
+                }
+                if let mask { mask.withUnsafeBufferPointer { fill($0) } } else { fill(nil) }
+            }
+        }
+        let offsets: [Int] = connectivity == .four
+            ? [-pw, -1, 1, pw]
+            : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
+        var queue = MonotoneRadixQueue()
+        offsets.withUnsafeBufferPointer { nb in
+            var age: Int32 = 1
+            for i in 0..<n where output[i] != 0 {
+                queue.push(value: values[i], age: age, index: Int32(i))
+                age &+= 1
+            }
+            while let e = queue.pop() {
+                let p = Int(e.index)
+                let label = output[p]
+                for k in 0..<nb.count {
+                    let q = p + nb[k]
+                    if inMask[q] == 0 || output[q] != 0 { continue }
+                    age &+= 1
+                    output[q] = label
+                    let v = values[q]
+                    queue.push(value: v < e.value ? e.value : v, age: age, index: Int32(q))
+                }
+            }
+        }
+        var result = [UInt32](repeating: 0, count: w * h)
+        result.withUnsafeMutableBufferPointer { r in
+            for y in 0..<h {
+                let src = (y + 1) * pw + 1, dst = y * w
+                for x in 0..<w { r[dst + x] = output[src + x] }
+            }
+        }
+        return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: image.pixelSize)
+    }
+}
+
+/// Radix heap on (float key, age) for a monotone sequence of pops: every push must be ≥ the last
+/// popped key (the first pops may follow any number of pushes). Pops in (value, age) order when
+/// ages are unique.
+struct MonotoneRadixQueue {
+    struct Entry {
+        var key: UInt32
+        var value: Float
+        var age: Int32
+        var index: Int32
+    }
+    private var buckets = [[Entry]](repeating: [], count: 33)
+    private var head = 0          // next entry of bucket 0
+    private var last: UInt32 = 0  // key of the last pop (0: below every finite float)
+    private(set) var count = 0
+
+    /// Order-preserving map of finite floats to unsigned keys; −0 and +0 map alike.
+    @inline(__always) static func key(_ v: Float) -> UInt32 {
+        let bits = (v + 0).bitPattern   // −0 + 0 = +0
+        return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+    }
+
+    @inline(__always) private func bucket(_ key: UInt32) -> Int {
+        key == last ? 0 : 32 - (key ^ last).leadingZeroBitCount
+    }
+
+    mutating func push(value: Float, age: Int32, index: Int32) {
+        let k = Self.key(value)
+        buckets[bucket(k)].append(Entry(key: k, value: value, age: age, index: index))
+        count += 1
+    }
+
+    mutating func pop() -> Entry? {
+        guard count > 0 else { return nil }
+        if head == buckets[0].count {
+            buckets[0].removeAll(keepingCapacity: true)
+            head = 0
+            var i = 1
+            while buckets[i].isEmpty { i += 1 }
+            var items: [Entry] = []
+            swap(&items, &buckets[i])
+            var lowest = UInt32.max
+            for e in items where e.key < lowest { lowest = e.key }
+            last = lowest
+            for e in items { buckets[bucket(e.key)].append(e) }   // every one lands below i
+            items.removeAll(keepingCapacity: true)
+            swap(&items, &buckets[i])
+            // equal keys leave by age; later pushes of this key are younger than all of them
+            if buckets[0].count > 1 { buckets[0].sort { $0.age < $1.age } }
+        }
+        let e = buckets[0][head]
+        head += 1
+        count -= 1
+        return e
+    }
+}
