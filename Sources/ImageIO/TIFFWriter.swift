@@ -20,8 +20,15 @@ public enum TIFFWriter {
     public static func write<P: TIFFPixel>(_ image: Image<P>, to path: String,
                                            compression: TIFFCompression = .deflate,
                                            metadata: TIFFMetadata? = nil) throws {
+        try write(image, to: path, compression: compression, metadata: metadata, deflateLevel: nil)
+    }
+
+    /// `deflateLevel` (1–12, libtiff's ZIPQUALITY; nil: libtiff's default, 6) applies to Deflate.
+    static func write<P: TIFFPixel>(_ image: Image<P>, to path: String, compression: TIFFCompression,
+                                    metadata: TIFFMetadata?, deflateLevel: Int?) throws {
         let writer = try TIFFStackWriter<P>(path: path, compression: compression, metadata: metadata,
                                             imageJDescription: metadata != nil)
+        writer.deflateLevel = deflateLevel
         do {
             try writer.append(image)
             try writer.close()
@@ -32,7 +39,9 @@ public enum TIFFWriter {
     }
 
     /// Writes a label image: uint16 when the largest label fits (≤ 65535), otherwise uint32.
-    /// CTC tools and Fiji expect uint16 masks, so the narrow type is preferred.
+    /// CTC tools and Fiji expect uint16 masks, so the narrow type is preferred. Deflate at level
+    /// 1: masks of long runs compress nearly as well as at the default 6, several times faster
+    /// (writing was a fifth of `segment`'s time on 12-MP frames).
     public static func writeLabels(_ labels: LabelImage, to path: String,
                                    compression: TIFFCompression = .deflate) throws {
         let maxLabel = labels.withUnsafeBufferPointer { buffer -> UInt32 in
@@ -48,9 +57,9 @@ public enum TIFFWriter {
                     for index in 0..<source.count { target[index] = UInt16(truncatingIfNeeded: source[index]) }
                 }
             }
-            try write(narrow, to: path, compression: compression)
+            try write(narrow, to: path, compression: compression, metadata: nil, deflateLevel: 1)
         } else {
-            try write(labels, to: path, compression: compression)
+            try write(labels, to: path, compression: compression, metadata: nil, deflateLevel: 1)
         }
     }
 }
@@ -86,6 +95,8 @@ public final class TIFFStackWriter<P: TIFFPixel> {
     private var pageSamples = 0
     private var stripScratch: [UInt8] = []
     private var finished = false
+    /// Deflate level for the pages still to come (nil: libtiff's default).
+    var deflateLevel: Int?
 
     /// Creates the temporary file next to `path`. `bigTIFF` writes the 64-bit variant (needed
     /// above 4 GB; ImageJ's own opener cannot read it, Fiji/Bio-Formats and tifffile can).
@@ -246,6 +257,9 @@ public final class TIFFStackWriter<P: TIFFPixel> {
         set16(TIFFTAG_PHOTOMETRIC, UInt16(samples == 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK))
         set16(TIFFTAG_PLANARCONFIG, UInt16(PLANARCONFIG_CONTIG))
         set16(TIFFTAG_COMPRESSION, compression.libtiffCode)
+        if compression == .deflate, let level = deflateLevel {
+            set16(TIFFTAG_ZIPQUALITY, UInt16(min(max(level, 1), 12)))
+        }
         if compression.usesPredictor {
             let predictor = P.tiffSampleFormat == .ieeeFloat ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL
             set16(TIFFTAG_PREDICTOR, UInt16(predictor))
