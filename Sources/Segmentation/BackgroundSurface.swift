@@ -132,7 +132,7 @@ public struct BackgroundSurface: Sendable, Equatable {
                     if weights[r] > 0 { absolute.append(abs(residuals[r])) }
                 }
                 guard !absolute.isEmpty else { break }
-                let scale = 1.4826 * Self.median(&absolute) + 1e-9
+                let scale = 1.4826 * Preprocess.select(&absolute, absolute.count / 2) + 1e-9   // the upper median
                 for r in 0..<rows {
                     let u = residuals[r] / (4.685 * scale)
                     weights[r] = keep[r] && abs(u) < 1 ? (1 - u * u) * (1 - u * u) : 0
@@ -161,27 +161,6 @@ public struct BackgroundSurface: Sendable, Equatable {
         let margin = (high - low) / 2
         return BackgroundSurface(width: w, height: h, degree: degree, coefficients: coefficients,
                                  low: low - margin, high: high + margin)
-    }
-
-    /// The upper median (element n/2 in sorted order) by quickselect; reorders `a`.
-    static func median(_ a: inout [Double]) -> Double {
-        let k = a.count / 2
-        var lo = 0, hi = a.count - 1
-        return a.withUnsafeMutableBufferPointer { a in
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2
-                let x = a[lo], y = a[mid], z = a[hi]
-                let pivot = max(min(x, y), min(max(x, y), z))
-                var i = lo, j = hi
-                while i <= j {
-                    while a[i] < pivot { i += 1 }
-                    while a[j] > pivot { j -= 1 }
-                    if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
-                }
-                if k <= j { hi = j } else if k >= i { lo = i } else { return a[k] }
-            }
-            return a[k]
-        }
     }
 
     /// Sorts a short array in place (a block's ~64 samples: cheaper than a general sort).
@@ -238,64 +217,40 @@ public struct BackgroundSurface: Sendable, Equatable {
         return min(max(s, low), high)
     }
 
-    /// Evaluates the surface row by row (a table of the powers of u, built once), to subtract it
-    /// from rows as they are produced.
-    public struct RowEvaluator {
-        let surface: BackgroundSurface
-        let terms: [(i: Int, j: Int)]
-        let centre: Double
-        var powers: [Double]
-        var rowCoefficients: [Double]
-        var row: [Double]
-
-        init(_ surface: BackgroundSurface) {
-            self.surface = surface
-            terms = BackgroundSurface.terms(surface.degree)
-            centre = min(max(surface.coefficients[terms.firstIndex { $0.i == 0 && $0.j == 0 }!], surface.low), surface.high)
-            let w = surface.width, degree = surface.degree
-            powers = [Double](repeating: 1, count: (degree + 1) * w)
-            for x in 0..<w {
-                let u = (Double(x) + 0.5 - Double(w) / 2) / (Double(w) / 2)
-                for i in stride(from: 1, through: degree, by: 1) { powers[i * w + x] = powers[(i - 1) * w + x] * u }
-            }
-            rowCoefficients = [Double](repeating: 0, count: degree + 1)
-            row = [Double](repeating: 0, count: w)
+    /// `image − sign × (surface − surface at the centre)`, in place (`sign` −1: the surface was
+    /// fitted on the negated image). Per row the polynomial in u is accumulated column-wise over
+    /// a table of the powers of u (vectorisable passes over one row).
+    public func subtract(from image: inout Image<Float>, sign: Float = 1) {
+        precondition(image.width == width && image.height == height, "size differs")
+        let t = Self.terms(degree)
+        let centre = min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)
+        let w = width
+        // powers[i * w + x] = u(x)^i
+        var powers = [Double](repeating: 1, count: (degree + 1) * w)
+        for x in 0..<w {
+            let u = (Double(x) + 0.5 - Double(w) / 2) / (Double(w) / 2)
+            for i in stride(from: 1, through: degree, by: 1) { powers[i * w + x] = powers[(i - 1) * w + x] * u }
         }
-
-        /// `values −= sign × (surface − surface at the centre)` on row `y` (`values.count` = width).
-        public mutating func subtract(from values: UnsafeMutableBufferPointer<Float>, row y: Int, sign: Float = 1) {
-            let w = surface.width, h = surface.height, degree = surface.degree
-            let v = (Double(y) + 0.5 - Double(h) / 2) / (Double(h) / 2)
-            for i in 0...degree { rowCoefficients[i] = 0 }
-            for (c, term) in terms.enumerated() {
-                rowCoefficients[term.i] += surface.coefficients[c] * BackgroundSurface.power(v, term.j)
-            }
-            let lo = surface.low, hi = surface.high, centre = centre
-            let a0 = rowCoefficients[0]
+        var rowCoefficients = [Double](repeating: 0, count: degree + 1)
+        var row = [Double](repeating: 0, count: w)
+        let lo = low, hi = high
+        image.withUnsafeMutableBufferPointer { px in
             powers.withUnsafeBufferPointer { pw in
                 row.withUnsafeMutableBufferPointer { r in
-                    for x in 0..<w { r[x] = a0 }
-                    for i in stride(from: 1, through: degree, by: 1) {
-                        let a = rowCoefficients[i], p = pw.baseAddress! + i * w
-                        for x in 0..<w { r[x] += a * p[x] }
+                    for y in 0..<height {
+                        let v = (Double(y) + 0.5 - Double(height) / 2) / (Double(height) / 2)
+                        for i in 0...degree { rowCoefficients[i] = 0 }
+                        for (c, term) in t.enumerated() { rowCoefficients[term.i] += coefficients[c] * Self.power(v, term.j) }
+                        let a0 = rowCoefficients[0]
+                        for x in 0..<w { r[x] = a0 }
+                        for i in stride(from: 1, through: degree, by: 1) {
+                            let a = rowCoefficients[i], p = pw.baseAddress! + i * w
+                            for x in 0..<w { r[x] += a * p[x] }
+                        }
+                        let out = px.baseAddress! + y * w
+                        for x in 0..<w { out[x] -= sign * Float(min(max(r[x], lo), hi) - centre) }
                     }
-                    let out = values.baseAddress!
-                    for x in 0..<w { out[x] -= sign * Float(min(max(r[x], lo), hi) - centre) }
                 }
-            }
-        }
-    }
-
-    public func rows() -> RowEvaluator { RowEvaluator(self) }
-
-    /// `image − (surface − surface at the centre)`, in place.
-    public func subtract(from image: inout Image<Float>) {
-        precondition(image.width == width && image.height == height, "size differs")
-        var evaluator = rows()
-        let w = width
-        image.withUnsafeMutableBufferPointer { px in
-            for y in 0..<height {
-                evaluator.subtract(from: UnsafeMutableBufferPointer(rebasing: px[(y * w)..<((y + 1) * w)]), row: y)
             }
         }
     }

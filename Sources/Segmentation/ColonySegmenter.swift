@@ -126,21 +126,31 @@ enum ColonySegmenter {
     /// Rows between the rows that the background statistics read: 1 up to 4 MP, then
     /// ⌊√(pixels / 0.75 MP)⌋ (every fourth row of a 12-MP frame: still 3 million values, a quarter
     /// of the passes).
-    static func statisticsRowStep(pixels n: Int) -> Int { max(1, Int((Double(n) / 750_000).squareRoot())) }
+    static func statisticsRowStep(pixels n: Int) -> Int {
+        n > 4_000_000 ? max(1, Int((Double(n) / 750_000).squareRoot())) : 1
+    }
+
+    /// Every `statisticsRowStep`-th row of `image` (from row 0) as an image; `image` itself up
+    /// to 4 MP.
+    static func statisticsSample(_ image: Image<Float>) -> Image<Float> {
+        let step = statisticsRowStep(pixels: image.count)
+        guard step > 1 else { return image }
+        let w = image.width, rows = (image.height + step - 1) / step
+        var out = [Float](repeating: 0, count: w * rows)
+        image.withUnsafeBufferPointer { p in
+            out.withUnsafeMutableBufferPointer { o in
+                for r in 0..<rows {
+                    (o.baseAddress! + r * w).update(from: p.baseAddress! + r * step * w, count: w)
+                }
+            }
+        }
+        return Image(uncheckedWidth: w, height: rows, pixels: out)
+    }
 
     /// `backgroundPeak` of a frame: of all its pixels up to 4 MP, of every `statisticsRowStep`-th
     /// row beyond.
     static func backgroundPeak(of image: Image<Float>) -> (level: Double, spread: Double) {
-        let step = image.count > 4_000_000 ? statisticsRowStep(pixels: image.count) : 1
-        if step == 1 { return image.withUnsafeBufferPointer { backgroundPeak($0) } }
-        var rows: [Float] = []
-        rows.reserveCapacity((image.height / step + 1) * image.width)
-        image.withUnsafeBufferPointer { p in
-            for y in stride(from: 0, to: image.height, by: step) {
-                rows.append(contentsOf: p[(y * image.width)..<((y + 1) * image.width)])
-            }
-        }
-        return rows.withUnsafeBufferPointer { backgroundPeak($0) }
+        statisticsSample(image).withUnsafeBufferPointer { backgroundPeak($0) }
     }
 
     /// Background level and spread of a smoothed frame (the prototype's `background_peak`): a
@@ -231,16 +241,9 @@ enum ColonySegmenter {
         if p.backgroundDegree > 0,
            let surface = BackgroundSurface.fit(s, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree,
                                                negated: bright) {
-            var evaluator = surface.rows()
-            let w = s.width, h = s.height
-            s.withUnsafeMutableBufferPointer { v in
-                for y in 0..<h {
-                    evaluator.subtract(from: UnsafeMutableBufferPointer(rebasing: v[(y * w)..<((y + 1) * w)]), row: y,
-                                       sign: bright ? -1 : 1)
-                }
-            }
+            surface.subtract(from: &s, sign: bright ? -1 : 1)
         }
-        if bright { s.withUnsafeMutableBufferPointer { v in for i in 0..<v.count { v[i] = -v[i] } } }
+        if bright { negateInPlace(&s) }
         return s
     }
 

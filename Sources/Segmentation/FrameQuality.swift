@@ -48,7 +48,7 @@ public struct FrameQuality: Sendable, Equatable {
                 sum += rowSum
             }
             guard w >= 3 && h >= 3 else { return }
-            let step = w * h > 4_000_000 ? ColonySegmenter.statisticsRowStep(pixels: w * h) : 1
+            let step = ColonySegmenter.statisticsRowStep(pixels: w * h)
             for y in stride(from: 1, to: h - 1, by: step) {
                 let up = base + (y - 1) * w, mid = base + y * w, down = base + (y + 1) * w
                 var s1 = SIMD4<Double>(repeating: 0), s2 = SIMD4<Double>(repeating: 0)

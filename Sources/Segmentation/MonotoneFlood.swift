@@ -17,35 +17,11 @@ extension Watershed {
     /// Assumes finite values, matching sizes and fewer than 2³¹ pixels.
     public static func floodRasterAged(_ image: Image<Float>, markers: LabelImage, mask: Mask?,
                                        connectivity: Connectivity) -> LabelImage {
-        let w = image.width, h = image.height
-        if w == 0 || h == 0 { return markers }
-        let pw = w + 2, ph = h + 2, n = pw * ph
-        let inMask = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
-        let output = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        defer { inMask.deallocate(); output.deallocate(); values.deallocate() }
-        inMask.initialize(repeating: 0, count: n)
-        output.initialize(repeating: 0, count: n)
-        values.initialize(repeating: 0, count: n)
-        image.withUnsafeBufferPointer { img in
-            markers.withUnsafeBufferPointer { mk in
-                func fill(_ m: UnsafeBufferPointer<UInt8>?) {
-                    for y in 0..<h {
-                        let src = y * w, dst = (y + 1) * pw + 1
-                        for x in 0..<w {
-                            let on: UInt8 = m.map { $0[src + x] != 0 ? 1 : 0 } ?? 1
-                            inMask[dst + x] = on
-                            output[dst + x] = on != 0 ? mk[src + x] : 0
-                            values[dst + x] = img[src + x]
-                        }
-                    }
-                }
-                if let mask { mask.withUnsafeBufferPointer { fill($0) } } else { fill(nil) }
-            }
-        }
-        let offsets: [Int] = connectivity == .four
-            ? [-pw, -1, 1, pw]
-            : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
+        if image.width == 0 || image.height == 0 { return markers }
+        let padded = Padded(image, markers: markers, mask: mask)
+        defer { padded.deallocate() }
+        let n = padded.count, output = padded.output, values = padded.values, inMask = padded.inMask
+        let offsets = padded.neighbourOffsets(connectivity)
         var queue = MonotoneRadixQueue()
         offsets.withUnsafeBufferPointer { nb in
             var age: Int32 = 1
@@ -66,14 +42,7 @@ extension Watershed {
                 }
             }
         }
-        var result = [UInt32](repeating: 0, count: w * h)
-        result.withUnsafeMutableBufferPointer { r in
-            for y in 0..<h {
-                let src = (y + 1) * pw + 1, dst = y * w
-                for x in 0..<w { r[dst + x] = output[src + x] }
-            }
-        }
-        return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: image.pixelSize)
+        return padded.labels(pixelSize: image.pixelSize)
     }
 }
 

@@ -68,19 +68,9 @@ enum MotherMachine {
     static func segment(_ image: Image<Float>, widthPixels: Double, parameters p: MotherMachineParameters) -> LabelRuns? {
         if let cells = segmentVertical(image, widthPixels: widthPixels, parameters: p) { return cells }
         guard let cells = segmentVertical(transposed(image), widthPixels: widthPixels, parameters: p) else { return nil }
-        var labels = cells.labelImage()
-        labels = transposed(labels)
+        var labels = Labeling.relabelSequential(transposed(cells.labelImage()))   // raster order of first pixels
         labels.pixelSize = image.pixelSize
-        // LabelRuns(labels) keeps label values; renumber 1…n in raster order of first pixels
-        let back = LabelRuns(labels)
-        var order = Array(0..<back.count)
-        order.sort { a, b in
-            let ra = back.runs(of: a).first!, rb = back.runs(of: b).first!
-            return (ra.y, ra.x0) < (rb.y, rb.x0)
-        }
-        var result = LabelRuns(width: image.width, height: image.height, pixelSize: image.pixelSize)
-        for (k, i) in order.enumerated() { result.appendUnchecked(label: UInt32(k + 1), runs: back.runs(of: i)) }
-        return result
+        return LabelRuns(labels)
     }
 
     static func transposed<P>(_ image: Image<P>) -> Image<P> {
@@ -118,7 +108,7 @@ enum MotherMachine {
         guard w >= 2 * window, h >= Int(4 * widthPixels) else { return nil }
         // high-pass per row: value minus the running mean (edge-clamped) over `window` columns
         var highPass = [Float](repeating: 0, count: w * h)
-        var rowEnergy = [Double](repeating: 0, count: h)
+        var rowEnergy = [Double](repeating: 0, count: h), rowMean = rowEnergy
         var prefix = [Double](repeating: 0, count: w + 1)
         s.withUnsafeBufferPointer { v in
             for y in 0..<h {
@@ -133,6 +123,7 @@ enum MotherMachine {
                 }
                 // scale-free: relative to the row's mean level
                 let mean = prefix[w] / Double(w)
+                rowMean[y] = mean
                 rowEnergy[y] = mean > 0 ? energy / Double(w) / mean : 0
             }
         }
@@ -157,9 +148,7 @@ enum MotherMachine {
         let smoothed = gaussianSmooth(column, sigma: max(1, widthPixels / 2))
         // lumens stand out by several % of the band's mean level (DeLTA's chip: ~25 %); noise
         // and cells on a pad do not
-        var bandSum = 0.0
-        s.withUnsafeBufferPointer { v in for i in (top * w)..<((bottom + 1) * w) { bandSum += Double(v[i]) } }
-        let bandMean = bandSum / Double((bottom - top + 1) * w)
+        let bandMean = rowMean[top...bottom].reduce(0, +) / Double(bottom - top + 1)
         guard let highest = smoothed.max(), highest > 0.05 * abs(bandMean) else { return nil }
         var candidates: [Int] = []
         for x in 1..<(w - 1) where smoothed[x] > smoothed[x - 1] && smoothed[x] >= smoothed[x + 1] && smoothed[x] >= 0.25 * highest {

@@ -339,7 +339,7 @@ public enum Preprocess {
     }
 
     /// Quickselect (median-of-three pivot, deterministic): the k-th smallest value.
-    static func select(_ a: inout [Float], _ k: Int) -> Float {
+    static func select<T: Comparable>(_ a: inout [T], _ k: Int) -> T {
         var lo = 0, hi = a.count - 1
         return a.withUnsafeMutableBufferPointer { a in
             while lo < hi {

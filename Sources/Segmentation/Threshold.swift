@@ -211,26 +211,11 @@ public enum Threshold {
         }
     }
 
-    /// Every `step`-th row of `image` (from row 0) as an image; `image` itself when `step <= 1`.
-    static func rowSample(_ image: Image<Float>, step: Int) -> Image<Float> {
-        guard step > 1 else { return image }
-        let w = image.width, rows = (image.height + step - 1) / step
-        var out = [Float](repeating: 0, count: w * rows)
-        image.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<rows {
-                    (o.baseAddress! + r * w).update(from: p.baseAddress! + r * step * w, count: w)
-                }
-            }
-        }
-        return Image(uncheckedWidth: w, height: rows, pixels: out)
-    }
-
     /// The polarity `auto` means for `image`: `apply`'s rule with Otsu's threshold (or the fixed
     /// one), decided on every `ColonySegmenter.statisticsRowStep`-th row of frames beyond 4 MP
     /// (the same decision unless cells and background split nearly 50/50; a quarter of the work).
     static func autoPolarity(_ image: Image<Float>, fixedThreshold: Float?) throws -> Polarity {
-        let sample = rowSample(image, step: image.count > 4_000_000 ? ColonySegmenter.statisticsRowStep(pixels: image.count) : 1)
+        let sample = ColonySegmenter.statisticsSample(image)
         let t = try fixedThreshold ?? Otsu.threshold(sample)
         return resolvedPolarity(sample, threshold: t)
     }

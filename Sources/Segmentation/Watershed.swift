@@ -123,39 +123,12 @@ public enum Watershed {
     public static func floodUnchecked<Value: Comparable & Sendable>(_ image: Image<Value>, markers: LabelImage, mask: Mask?,
                                                                     connectivity: Connectivity,
                                                                     rasterMarkerAges: Bool = false) -> LabelImage {
-        let w = image.width, h = image.height
-        if w == 0 || h == 0 { return markers }
-        // pad by one pixel so neighbours never leave the buffers (the frame is outside the mask)
-        let pw = w + 2, ph = h + 2, n = pw * ph
-        let inMask = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
-        let output = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
-        let values = UnsafeMutablePointer<Value>.allocate(capacity: n)
-        defer { inMask.deallocate(); output.deallocate(); values.deallocate() }
-        inMask.initialize(repeating: 0, count: n)
-        output.initialize(repeating: 0, count: n)
-        values.initialize(repeating: image.pixels[0], count: n)
-        var markerCount = 0
-        image.withUnsafeBufferPointer { img in
-            markers.withUnsafeBufferPointer { mk in
-                func fill(_ m: UnsafeBufferPointer<UInt8>?) {
-                    for y in 0..<h {
-                        let src = y * w, dst = (y + 1) * pw + 1
-                        for x in 0..<w {
-                            let on: UInt8 = m.map { $0[src + x] != 0 ? 1 : 0 } ?? 1
-                            inMask[dst + x] = on
-                            let l = on != 0 ? mk[src + x] : 0
-                            output[dst + x] = l
-                            markerCount &+= l != 0 ? 1 : 0
-                            values[dst + x] = img[src + x]
-                        }
-                    }
-                }
-                if let mask { mask.withUnsafeBufferPointer { fill($0) } } else { fill(nil) }
-            }
-        }
-        let offsets: [Int] = connectivity == .four
-            ? [-pw, -1, 1, pw]
-            : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
+        if image.width == 0 || image.height == 0 { return markers }
+        let padded = Padded(image, markers: markers, mask: mask)
+        defer { padded.deallocate() }
+        let n = padded.count, output = padded.output, values = padded.values, inMask = padded.inMask
+        let markerCount = padded.markerCount
+        let offsets = padded.neighbourOffsets(connectivity)
         var heap = Heap<Value>(capacity: markerCount * 4)
         defer { heap.deallocate() }
         offsets.withUnsafeBufferPointer { nb in
@@ -180,14 +153,76 @@ public enum Watershed {
                 }
             }
         }
-        var result = [UInt32](repeating: 0, count: w * h)
-        result.withUnsafeMutableBufferPointer { r in
-            for y in 0..<h {
-                let src = (y + 1) * pw + 1, dst = y * w
-                for x in 0..<w { r[dst + x] = output[src + x] }
+        return padded.labels(pixelSize: image.pixelSize)
+    }
+
+    /// The flood's working images, padded by one pixel so neighbours never leave the buffers
+    /// (the frame is outside the mask): in-mask flags, labels (the markers inside the mask) and
+    /// values. Manual storage: call `deallocate()`.
+    @usableFromInline
+    struct Padded<Value> {
+        @usableFromInline let width: Int, height: Int, paddedWidth: Int, count: Int
+        @usableFromInline let inMask: UnsafeMutablePointer<UInt8>
+        @usableFromInline let output: UnsafeMutablePointer<UInt32>
+        @usableFromInline let values: UnsafeMutablePointer<Value>
+        @usableFromInline var markerCount = 0
+
+        /// Assumes a non-empty image and matching sizes.
+        @inlinable init(_ image: Image<Value>, markers: LabelImage, mask: Mask?) {
+            let w = image.width, h = image.height
+            width = w; height = h; paddedWidth = w + 2; count = (w + 2) * (h + 2)
+            let pw = paddedWidth
+            inMask = .allocate(capacity: count)
+            output = .allocate(capacity: count)
+            values = .allocate(capacity: count)
+            inMask.initialize(repeating: 0, count: count)
+            output.initialize(repeating: 0, count: count)
+            values.initialize(repeating: image.pixels[0], count: count)
+            var markerCount = 0
+            let (inMask, output, values) = (self.inMask, self.output, self.values)
+            image.withUnsafeBufferPointer { img in
+                markers.withUnsafeBufferPointer { mk in
+                    func fill(_ m: UnsafeBufferPointer<UInt8>?) {
+                        for y in 0..<h {
+                            let src = y * w, dst = (y + 1) * pw + 1
+                            for x in 0..<w {
+                                let on: UInt8 = m.map { $0[src + x] != 0 ? 1 : 0 } ?? 1
+                                inMask[dst + x] = on
+                                let l = on != 0 ? mk[src + x] : 0
+                                output[dst + x] = l
+                                markerCount &+= l != 0 ? 1 : 0
+                                values[dst + x] = img[src + x]
+                            }
+                        }
+                    }
+                    if let mask { mask.withUnsafeBufferPointer { fill($0) } } else { fill(nil) }
+                }
             }
+            self.markerCount = markerCount
         }
-        return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: image.pixelSize)
+
+        @inlinable func deallocate() { inMask.deallocate(); output.deallocate(); values.deallocate() }
+
+        /// Offsets of the 4 or 8 neighbours in the padded images.
+        @inlinable func neighbourOffsets(_ connectivity: Connectivity) -> [Int] {
+            let pw = paddedWidth
+            return connectivity == .four
+                ? [-pw, -1, 1, pw]
+                : [-pw, -1, 1, pw, -pw - 1, -pw + 1, pw - 1, pw + 1]
+        }
+
+        /// The labels without the padding.
+        @inlinable func labels(pixelSize: Double?) -> LabelImage {
+            let w = width, h = height, pw = paddedWidth, output = output
+            var result = [UInt32](repeating: 0, count: w * h)
+            result.withUnsafeMutableBufferPointer { r in
+                for y in 0..<h {
+                    let src = (y + 1) * pw + 1, dst = y * w
+                    for x in 0..<w { r[dst + x] = output[src + x] }
+                }
+            }
+            return LabelImage(uncheckedWidth: w, height: h, pixels: result, pixelSize: pixelSize)
+        }
     }
 }
 
