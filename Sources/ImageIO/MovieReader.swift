@@ -161,6 +161,33 @@ public final class MovieReader {
                      source: FrameSource(path: file.path, page: page))
     }
 
+    /// Reads frame `index` for segmentation: single-component unsigned 8- and 16-bit pages keep
+    /// their sample type (decoded straight into the image, no conversion pass, half or a quarter
+    /// of the memory of `Float`); every other page comes as `readFrame` gives it. The grey values
+    /// equal `readFrame`'s.
+    public func readGrey(_ index: Int, channel: Int? = nil) throws -> (image: GreyImage, source: FrameSource) {
+        let (file, layout, page, sample) = try selectPage(frame: index, channel: channel)
+        let bytes = PageDecoder.storedBytesPerSample(layout)
+        let integer = layout.sampleFormat != .ieeeFloat && layout.sampleFormat != .signedInteger
+            && !layout.isPalette && (layout.bitsPerSample == 8 || layout.bitsPerSample == 16)
+            && layout.samplesPerPixel == 1 && (sample ?? 0) == 0
+        guard integer else {
+            let frame = try readFrame(index, channel: channel)
+            return (.float(frame.image), frame.source)
+        }
+        let source = FrameSource(path: file.path, page: page)
+        let count = width * height
+        func decoded<T: GreyPixel>(_ type: T.Type) throws -> Image<T> {
+            // every element is written by the decoder: no zero fill
+            let pixels = try [T](unsafeUninitializedCapacity: count) { out, initialized in
+                _ = try decoder.decode(file: file, layout: layout, page: page, into: UnsafeMutableRawPointer(out.baseAddress!))
+                initialized = count
+            }
+            return Image(uncheckedWidth: width, height: height, pixels: pixels, pixelSize: pixelSizeUm)
+        }
+        return bytes == 2 ? (.uint16(try decoded(UInt16.self)), source) : (.uint8(try decoded(UInt8.self)), source)
+    }
+
     /// Reads frame `index` as integer labels (masks from users or ground truth). Throws for
     /// floating-point, negative or colour data.
     public func readLabels(_ index: Int) throws -> LabelImage {

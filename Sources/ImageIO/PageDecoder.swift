@@ -67,10 +67,16 @@ final class PageDecoder {
     static func storedBytesPerSample(_ layout: TIFFPageLayout) -> Int { max(1, layout.bitsPerSample / 8) }
 
     /// Decodes the page selected in `file` (layout `layout`). Returns the sample buffer.
-    func decode(file: TIFFFile, layout: TIFFPageLayout, page: Int) throws -> UnsafeRawPointer {
+    ///
+    /// `target`, when given, receives the samples instead of the decoder's buffer (it must hold
+    /// `height*width*spp` samples of `storedBytesPerSample` bytes; not for sub-byte samples), so a
+    /// caller's image can be decoded into without a copy.
+    func decode(file: TIFFFile, layout: TIFFPageLayout, page: Int,
+                into target: UnsafeMutableRawPointer? = nil) throws -> UnsafeRawPointer {
         if let reason = layout.unsupportedReason { throw InputError(file: file.path, frame: page, problem: reason) }
+        precondition(target == nil || layout.bitsPerSample >= 8, "sub-byte samples need the decoder's buffer")
         if let contiguous = file.summary.contiguousImages {
-            return try readContiguous(file: file, contiguous: contiguous, layout: layout, page: page)
+            return try readContiguous(file: file, contiguous: contiguous, layout: layout, page: page, into: target)
         }
         let tiff = file.handle.tiff
         let width = layout.width, height = layout.height, bits = layout.bitsPerSample
@@ -82,7 +88,8 @@ final class PageDecoder {
         let expandedBytes = samplesPerRow * storedBytes * height * planes
         let subByte = bits < 8
         // Packed data goes to the front of the buffer; sub-byte pages are expanded into the back.
-        reserve(planeBytes * planes + (subByte ? expandedBytes : 0))
+        if target == nil { reserve(planeBytes * planes + (subByte ? expandedBytes : 0)) }
+        let base = target ?? buffer
         file.handle.resetMessages()
 
         func failure(_ what: String) -> InputError {
@@ -98,7 +105,7 @@ final class PageDecoder {
                     let firstRow = stripInPlane * rowsPerStrip
                     let rows = min(rowsPerStrip, height - firstRow)
                     let expected = rows * packedRowBytes
-                    let target = buffer + plane * planeBytes + firstRow * packedRowBytes
+                    let target = base + plane * planeBytes + firstRow * packedRowBytes
                     let strip = UInt32(plane * stripsPerPlane + stripInPlane)
                     let got = TIFFReadEncodedStrip(tiff, strip, target, tmsize_t(expected))
                     if got < 0 || Int(got) < expected || file.handle.firstError != nil {
@@ -128,7 +135,7 @@ final class PageDecoder {
                         let copyBytes = (columns * pixelBits + 7) / 8
                         let targetStart = (x * pixelBits) / 8
                         for row in 0..<rows {
-                            let target = buffer + plane * planeBytes + (y + row) * packedRowBytes + targetStart
+                            let target = base + plane * planeBytes + (y + row) * packedRowBytes + targetStart
                             target.copyMemory(from: tileBuffer + row * tileRowBytes, byteCount: copyBytes)
                         }
                         x += tileWidth
@@ -138,7 +145,7 @@ final class PageDecoder {
             }
         }
 
-        guard subByte else { return UnsafeRawPointer(buffer) }
+        guard subByte else { return UnsafeRawPointer(base) }
         // Expand 1/2/4-bit samples (MSB first, as libtiff delivers them) to one byte each.
         let expanded = (buffer + planeBytes * planes).bindMemory(to: UInt8.self, capacity: expandedBytes)
         let packed = buffer.bindMemory(to: UInt8.self, capacity: planeBytes * planes)
@@ -162,9 +169,11 @@ final class PageDecoder {
 
 extension PageDecoder {
     /// Reads image `page` of an ImageJ contiguous stack with pread and puts it in native byte order.
-    func readContiguous(file: TIFFFile, contiguous: ContiguousImages, layout: TIFFPageLayout, page: Int) throws -> UnsafeRawPointer {
+    func readContiguous(file: TIFFFile, contiguous: ContiguousImages, layout: TIFFPageLayout, page: Int,
+                        into target: UnsafeMutableRawPointer? = nil) throws -> UnsafeRawPointer {
         let bytes = contiguous.imageBytes
-        reserve(bytes)
+        if target == nil { reserve(bytes) }
+        let buffer = target ?? self.buffer
         let descriptor = TIFFFileno(file.handle.tiff)
         var done = 0
         while done < bytes {

@@ -302,7 +302,7 @@ public enum RunEngine {
         let quality: FrameQuality
         switch source {
         case .segmentation:
-            let frame = try reader.readFrame(index)
+            let frame = try reader.readGrey(index)
             do {
                 let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize)
                 cells = result.cells
@@ -310,7 +310,7 @@ public enum RunEngine {
             } catch let error as ParameterError {
                 throw InputError(file: frameSource.path, frame: frameSource.page, problem: error.description)
             }
-            quality = FrameQuality.measure(image: frame.image, foregroundPixels: cells.foregroundPixels)
+            quality = FrameQuality.measure(frame: frame.image, foregroundPixels: cells.foregroundPixels)
         case .givenMasks:
             let labels = try reader.readLabels(index)
             cells = LabelRuns(labels)

@@ -34,7 +34,7 @@ extension ColonySegmenter {
 
     /// The colony segmentation of one frame (see the extension's documentation). Assumes what
     /// `segment` assumes. Returns nil when `onlyDark` and the cells are not dark.
-    static func segmentGrouped(_ image: Image<Float>, parameters p: ColonyParameters, widthPixels: Double,
+    static func segmentGrouped<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters, widthPixels: Double,
                                polarity: Polarity, onlyDark: Bool = false,
                                lap: (String) -> Void = { _ in }, times: UnsafeMutablePointer<GroupTimes>? = nil) -> GroupedResult? {
         let r = p.resolved(widthPixels: widthPixels)

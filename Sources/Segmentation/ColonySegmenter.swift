@@ -235,9 +235,10 @@ enum ColonySegmenter {
     /// (`BackgroundSurface`, fitted on the smoothed frame's blocks) when `backgroundDegree > 0`
     /// and the frame has enough flat background blocks; negated for bright cells (the surface is
     /// then that of the negative).
-    static func smoothAndFlatten(_ image: Image<Float>, parameters p: ColonyParameters, resolved r: ColonyParameters.Resolved,
-                                 widthPixels: Double, bright: Bool) -> Image<Float> {
-        var s = r.smoothSigma > 0 ? Preprocess.gaussian(image, sigma: r.smoothSigma) : image
+    static func smoothAndFlatten<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters,
+                                               resolved r: ColonyParameters.Resolved,
+                                               widthPixels: Double, bright: Bool) -> Image<Float> {
+        var s = Preprocess.gaussian(any: image, sigma: r.smoothSigma)
         if p.backgroundDegree > 0,
            let surface = BackgroundSurface.fit(s, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree,
                                                negated: bright) {
@@ -396,8 +397,8 @@ extension Segmenter {
     /// `nil` (the caller runs the recipe). Polarity `auto` is decided by
     /// `ColonySegmenter.looksDark` (not by the recipe's Otsu-minority rule, which the halos of
     /// phase contrast can flip). Inputs are validated by the caller.
-    static func colonyIfChosen(_ image: Image<Float>, parameters p: SegmentationParameters, pixelSize: Double?,
-                               timings: inout StageTimings?) throws -> SegmentationResult? {
+    static func colonyIfChosen<P: GreyPixel>(_ image: Image<P>, parameters p: SegmentationParameters, pixelSize: Double?,
+                                             timings: inout StageTimings?) throws -> SegmentationResult? {
         var stopwatch = StageStopwatch(enabled: timings != nil)
         func lap(_ stage: String) { stopwatch.lap(stage, into: &timings) }
         if p.method == .auto && p.polarity == .bright { return nil }
@@ -423,11 +424,11 @@ extension Segmenter {
             }
         }
         // frame-level: the reference width is the median over the whole frame's cells
-        let cells = ShapeRepair.splitWide(found.cells, intensity: image, darkCells: found.darkCells,
+        let cells = ShapeRepair.splitWide(found.cells, anyIntensity: image, darkCells: found.darkCells,
                                           ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
                                           minArea: p.colony.minArea * widthPixels * widthPixels)
         lap("repair")
-        let regions = RegionMeasurer.measure(runs: cells, intensity: image)
+        let regions = RegionMeasurer.measure(runs: cells, intensity: image, value: { Double($0.floatValue) })
         lap("measure")
         return SegmentationResult(cells: cells, regions: regions, threshold: found.threshold,
                                   polarity: found.darkCells ? .dark : .bright)

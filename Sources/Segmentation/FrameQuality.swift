@@ -26,6 +26,19 @@ public struct FrameQuality: Sendable, Equatable {
 
     /// The same figures when only the number of pixels inside cells is known (cells as runs).
     public static func measure(image: Image<Float>, foregroundPixels foreground: Int) -> FrameQuality {
+        measureAny(image: image, foregroundPixels: foreground)
+    }
+
+    /// The same figures for a frame as read (integer frames read as they are).
+    public static func measure(frame: GreyImage, foregroundPixels foreground: Int) -> FrameQuality {
+        switch frame {
+        case .float(let image): return measureAny(image: image, foregroundPixels: foreground)
+        case .uint16(let image): return measureAny(image: image, foregroundPixels: foreground)
+        case .uint8(let image): return measureAny(image: image, foregroundPixels: foreground)
+        }
+    }
+
+    static func measureAny<P: GreyPixel>(image: Image<P>, foregroundPixels foreground: Int) -> FrameQuality {
         let w = image.width, h = image.height
         guard w > 0, h > 0 else { return FrameQuality(foregroundFraction: 0, meanIntensity: 0, focusMeasure: 0) }
         // Row by row with four-lane accumulators (vectorisable): the focus measure is a QC figure,
@@ -40,11 +53,11 @@ public struct FrameQuality: Sendable, Equatable {
                 var acc = SIMD4<Double>(repeating: 0)
                 var x = 0
                 while x + 4 <= w {
-                    acc += SIMD4<Double>(Double(row[x]), Double(row[x + 1]), Double(row[x + 2]), Double(row[x + 3]))
+                    acc += SIMD4<Double>(Double(row[x].floatValue), Double(row[x + 1].floatValue), Double(row[x + 2].floatValue), Double(row[x + 3].floatValue))
                     x += 4
                 }
                 var rowSum = acc.sum()
-                while x < w { rowSum += Double(row[x]); x += 1 }
+                while x < w { rowSum += Double(row[x].floatValue); x += 1 }
                 sum += rowSum
             }
             guard w >= 3 && h >= 3 else { return }
@@ -54,11 +67,11 @@ public struct FrameQuality: Sendable, Equatable {
                 var s1 = SIMD4<Double>(repeating: 0), s2 = SIMD4<Double>(repeating: 0)
                 var x = 1
                 while x + 4 <= w - 1 {
-                    let l = SIMD4<Double>(Double(mid[x - 1]), Double(mid[x]), Double(mid[x + 1]), Double(mid[x + 2]))
-                    let r = SIMD4<Double>(Double(mid[x + 1]), Double(mid[x + 2]), Double(mid[x + 3]), Double(mid[x + 4]))
-                    let u = SIMD4<Double>(Double(up[x]), Double(up[x + 1]), Double(up[x + 2]), Double(up[x + 3]))
-                    let d = SIMD4<Double>(Double(down[x]), Double(down[x + 1]), Double(down[x + 2]), Double(down[x + 3]))
-                    let c = SIMD4<Double>(Double(mid[x]), Double(mid[x + 1]), Double(mid[x + 2]), Double(mid[x + 3]))
+                    let l = SIMD4<Double>(Double(mid[x - 1].floatValue), Double(mid[x].floatValue), Double(mid[x + 1].floatValue), Double(mid[x + 2].floatValue))
+                    let r = SIMD4<Double>(Double(mid[x + 1].floatValue), Double(mid[x + 2].floatValue), Double(mid[x + 3].floatValue), Double(mid[x + 4].floatValue))
+                    let u = SIMD4<Double>(Double(up[x].floatValue), Double(up[x + 1].floatValue), Double(up[x + 2].floatValue), Double(up[x + 3].floatValue))
+                    let d = SIMD4<Double>(Double(down[x].floatValue), Double(down[x + 1].floatValue), Double(down[x + 2].floatValue), Double(down[x + 3].floatValue))
+                    let c = SIMD4<Double>(Double(mid[x].floatValue), Double(mid[x + 1].floatValue), Double(mid[x + 2].floatValue), Double(mid[x + 3].floatValue))
                     let lap = l + r + u + d - 4 * c
                     s1 += lap
                     s2 += lap * lap
@@ -66,7 +79,7 @@ public struct FrameQuality: Sendable, Equatable {
                 }
                 var a1 = s1.sum(), a2 = s2.sum()
                 while x < w - 1 {
-                    let lap = Double(mid[x - 1]) + Double(mid[x + 1]) + Double(up[x]) + Double(down[x]) - 4 * Double(mid[x])
+                    let lap = Double(mid[x - 1].floatValue) + Double(mid[x + 1].floatValue) + Double(up[x].floatValue) + Double(down[x].floatValue) - 4 * Double(mid[x].floatValue)
                     a1 += lap; a2 += lap * lap
                     x += 1
                 }

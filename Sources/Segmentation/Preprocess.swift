@@ -74,17 +74,29 @@ public enum Preprocess {
         gaussian(image, sigma: sigma, mode: mode, eachRow: nil)
     }
 
+    /// `gaussian` of an integer frame, read as it is (see `GreyPixel`).
+    public static func gaussian(_ image: Image<UInt16>, sigma: Double, mode: BorderMode = .reflect) -> Image<Float> {
+        gaussian(image, sigma: sigma, mode: mode, eachRow: nil)
+    }
+
+    /// Generic core, specialised inside this module (public entry points are concrete so that
+    /// callers in other modules never run the unspecialised code).
+    static func gaussian<P: GreyPixel>(any image: Image<P>, sigma: Double, mode: BorderMode = .reflect) -> Image<Float> {
+        gaussian(image, sigma: sigma, mode: mode, eachRow: nil)
+    }
+
     /// `gaussian`, with `eachRow(y, row)` called on every output row as soon as it is done
     /// (to fuse a per-row step such as removing the illumination into the same pass). One row
     /// at a time: the vertical pass for row y (rounded to `Float`, as scipy stores it), then the
     /// horizontal pass on that row, so no full-size intermediate exists and the frame is read
-    /// and written once.
-    public static func gaussian(_ image: Image<Float>, sigma: Double, mode: BorderMode = .reflect,
-                                eachRow: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?) -> Image<Float> {
+    /// and written once. Integer frames (`GreyPixel`) are read as they are: each sample converts
+    /// to `Float` exactly, as if the frame had been converted first.
+    static func gaussian<P: GreyPixel>(_ image: Image<P>, sigma: Double, mode: BorderMode = .reflect,
+                                       eachRow: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?) -> Image<Float> {
         let w = image.width, h = image.height
         guard sigma > 0, w > 0, h > 0 else {
-            guard let eachRow else { return image }
-            var out = image
+            var out = image.asFloat
+            guard let eachRow else { return out }
             out.withUnsafeMutableBufferPointer { o in
                 for y in 0..<h { eachRow(y, UnsafeMutableBufferPointer(rebasing: o[(y * w)..<((y + 1) * w)])) }
             }
@@ -108,8 +120,8 @@ public enum Preprocess {
                             let c = y * w
                             let w0 = k[r]
                             let s0 = base + c
-                            for x in 0..<w { a[x] = Double(s0[x]) * w0 }
-                            @inline(__always) func row(_ dy: Int) -> UnsafePointer<Float> {
+                            for x in 0..<w { a[x] = Double(s0[x].floatValue) * w0 }
+                            @inline(__always) func row(_ dy: Int) -> UnsafePointer<P> {
                                 UnsafePointer(base + mode.index(y + dy, count: h) * w)
                             }
                             var j = r
@@ -122,10 +134,10 @@ public enum Preprocess {
                                     let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
                                     for x in 0..<w {
                                         var t = a[x]
-                                        t += (Double(u0[x]) + Double(v0[x])) * k0
-                                        t += (Double(u1[x]) + Double(v1[x])) * k1
-                                        t += (Double(u2[x]) + Double(v2[x])) * k2
-                                        t += (Double(u3[x]) + Double(v3[x])) * k3
+                                        t += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0
+                                        t += (Double(u1[x].floatValue) + Double(v1[x].floatValue)) * k1
+                                        t += (Double(u2[x].floatValue) + Double(v2[x].floatValue)) * k2
+                                        t += (Double(u3[x].floatValue) + Double(v3[x].floatValue)) * k3
                                         a[x] = t
                                     }
                                 case 3:
@@ -134,9 +146,9 @@ public enum Preprocess {
                                     let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
                                     for x in 0..<w {
                                         var t = a[x]
-                                        t += (Double(u0[x]) + Double(v0[x])) * k0
-                                        t += (Double(u1[x]) + Double(v1[x])) * k1
-                                        t += (Double(u2[x]) + Double(v2[x])) * k2
+                                        t += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0
+                                        t += (Double(u1[x].floatValue) + Double(v1[x].floatValue)) * k1
+                                        t += (Double(u2[x].floatValue) + Double(v2[x].floatValue)) * k2
                                         a[x] = t
                                     }
                                 case 2:
@@ -144,14 +156,14 @@ public enum Preprocess {
                                     let k0 = k[r - j], k1 = k[r - j + 1]
                                     for x in 0..<w {
                                         var t = a[x]
-                                        t += (Double(u0[x]) + Double(v0[x])) * k0
-                                        t += (Double(u1[x]) + Double(v1[x])) * k1
+                                        t += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0
+                                        t += (Double(u1[x].floatValue) + Double(v1[x].floatValue)) * k1
                                         a[x] = t
                                     }
                                 default:
                                     let u0 = row(-j), v0 = row(j)
                                     let k0 = k[r - j]
-                                    for x in 0..<w { a[x] += (Double(u0[x]) + Double(v0[x])) * k0 }
+                                    for x in 0..<w { a[x] += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0 }
                                 }
                                 j -= g
                             }

@@ -122,14 +122,14 @@ public enum ShapeRepair {
     /// the plateau width of the axis, the line of pixels (rounded offset) with the brightest
     /// (dark cells) or darkest mean intensity, among lines of at least 5 pixels; ties go to the
     /// smaller |offset|, then the smaller offset. `nil` when no line qualifies.
-    static func cutLine(_ o: Object, image: UnsafeBufferPointer<Float>, width w: Int, darkCells: Bool) -> Int? {
+    static func cutLine<P: GreyPixel>(_ o: Object, image: UnsafeBufferPointer<P>, width w: Int, darkCells: Bool) -> Int? {
         let reach = Int((o.plateau / 4).rounded(.down))
         var sums = [Double](repeating: 0, count: 2 * reach + 1)
         var counts = [Int](repeating: 0, count: 2 * reach + 1)
         for p in o.pixels {
             let u = Int(across(Int(p), o, w).rounded(.toNearestOrEven))
             guard abs(u) <= reach else { continue }
-            sums[u + reach] += Double(image[Int(p)]); counts[u + reach] += 1
+            sums[u + reach] += Double(image[Int(p)].floatValue); counts[u + reach] += 1
         }
         var best: (offset: Int, value: Double)? = nil
         for offset in (-reach)...reach where counts[offset + reach] >= 5 {

@@ -6,6 +6,13 @@ extension ShapeRepair {
     /// numbered 1…n in raster order of their first pixel.
     public static func splitWide(_ cells: LabelRuns, intensity: Image<Float>, darkCells: Bool,
                                  ratio: Double, expectedWidth: Double, minArea: Double) -> LabelRuns {
+        splitWide(cells, anyIntensity: intensity, darkCells: darkCells, ratio: ratio, expectedWidth: expectedWidth,
+                  minArea: minArea)
+    }
+
+    /// Generic core (integer frames read as they are, see `GreyPixel`).
+    static func splitWide<P: GreyPixel>(_ cells: LabelRuns, anyIntensity intensity: Image<P>, darkCells: Bool,
+                                        ratio: Double, expectedWidth: Double, minArea: Double) -> LabelRuns {
         precondition(cells.width == intensity.width && cells.height == intensity.height, "sizes differ")
         guard ratio > 0, cells.count > 0 else { return cells }
         let w = cells.width

@@ -174,12 +174,13 @@ struct Segment: ParsableCommand {
         }
         let shared = Readers(readers)
         try OrderedParallel.run(range: 0..<movie.frameCount, workers: workers, window: workers + 1, produce: { index, worker in
-            var frame = try shared.all[worker].readFrame(index)
+            // integer frames stay integer unless a flat-field correction makes them Float
+            var (image, source) = try shared.all[worker].readGrey(index)
             do {
-                if let flat { frame.image = try Preprocess.flatField(frame.image, flat: flat, dark: dark) }
-                return try Segmenter.segment(frame.image, parameters: parameters, pixelSize: pixelSize).labels
+                if let flat { image = .float(try Preprocess.flatField(image.asFloat, flat: flat, dark: dark)) }
+                return try Segmenter.segment(image, parameters: parameters, pixelSize: pixelSize).labels
             } catch let error as ParameterError {
-                throw InputError(file: frame.source.path, frame: frame.source.page, problem: error.description)
+                throw InputError(file: source.path, frame: source.page, problem: error.description)
             }
         }, consume: write)
     }

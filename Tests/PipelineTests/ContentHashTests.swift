@@ -16,6 +16,33 @@ final class ContentHashTests: XCTestCase {
             parts.update(Data(bytes[split...]))
             XCTAssertEqual(parts.digest, whole.digest, "split at \(split)")
         }
+        // many small pieces that straddle the 32-byte blocks
+        for piece in [1, 5, 31, 33] {
+            var parts = ContentHasher()
+            var start = 0
+            while start < bytes.count {
+                parts.update(Data(bytes[start..<min(start + piece, bytes.count)]))
+                start += piece
+            }
+            XCTAssertEqual(parts.digest, whole.digest, "pieces of \(piece)")
+        }
+    }
+
+    func testChangingAnyByteOrSwappingWordsChangesTheDigest() {
+        let base = Data((0..<96).map { UInt8($0) })
+        var reference = ContentHasher(); reference.update(base)
+        for k in 0..<base.count {
+            var changed = base; changed[k] ^= 0x10
+            var h = ContentHasher(); h.update(changed)
+            XCTAssertNotEqual(h.digest, reference.digest, "byte \(k)")
+        }
+        // words in different lanes of one block, and the same lane of two blocks
+        for (i, j) in [(0, 1), (0, 3), (0, 4)] {
+            var swapped = base
+            for b in 0..<8 { swapped.swapAt(8 * i + b, 8 * j + b) }
+            var h = ContentHasher(); h.update(swapped)
+            XCTAssertNotEqual(h.digest, reference.digest, "words \(i) and \(j)")
+        }
     }
 
     func testOneChangedByteOrLengthChangesTheDigest() {
