@@ -100,6 +100,11 @@ final class PageDecoder {
         if !layout.tiled {
             let rowsPerStrip = max(1, layout.rowsPerStrip)
             let stripsPerPlane = (height + rowsPerStrip - 1) / rowsPerStrip
+            // Horizontal differencing of 8/16-bit strips is undone here, per strip, while it is
+            // in cache (see `TIFFFile.takeOverPredictor`).
+            let undoPredictor = layout.predictor == 2 && (bits == 8 || bits == 16) && layout.compression != 1
+                && file.takeOverPredictor()
+            let stride = layout.planarSeparate ? 1 : layout.samplesPerPixel
             for plane in 0..<planes {
                 for stripInPlane in 0..<stripsPerPlane {
                     let firstRow = stripInPlane * rowsPerStrip
@@ -110,6 +115,10 @@ final class PageDecoder {
                     let got = TIFFReadEncodedStrip(tiff, strip, target, tmsize_t(expected))
                     if got < 0 || Int(got) < expected || file.handle.firstError != nil {
                         throw failure("strip \(strip)")
+                    }
+                    if undoPredictor {
+                        PageDecoder.accumulateRows(target, rows: rows, samplesPerRow: samplesPerRow, stride: stride,
+                                                   bytesPerSample: bits / 8)
                     }
                 }
             }
@@ -168,6 +177,28 @@ final class PageDecoder {
 }
 
 extension PageDecoder {
+    /// Undoes TIFF horizontal differencing (predictor 2) in place: along each row, every sample
+    /// adds the previous sample of its component (`stride` samples back), modulo 2^bits.
+    /// Assumes native byte order and rows of `samplesPerRow` samples of 1 or 2 bytes.
+    static func accumulateRows(_ data: UnsafeMutableRawPointer, rows: Int, samplesPerRow: Int, stride: Int,
+                               bytesPerSample: Int) {
+        @inline(__always) func run<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) {
+            let p = data.assumingMemoryBound(to: T.self)
+            for y in 0..<rows {
+                let row = p + y * samplesPerRow
+                if stride == 1 {
+                    guard samplesPerRow > 1 else { continue }
+                    var acc = row[0]
+                    for x in 1..<samplesPerRow { acc &+= row[x]; row[x] = acc }
+                } else {
+                    var x = stride
+                    while x < samplesPerRow { row[x] &+= row[x - stride]; x += 1 }
+                }
+            }
+        }
+        if bytesPerSample == 2 { run(UInt16.self) } else { run(UInt8.self) }
+    }
+
     /// Reads image `page` of an ImageJ contiguous stack with pread and puts it in native byte order.
     func readContiguous(file: TIFFFile, contiguous: ContiguousImages, layout: TIFFPageLayout, page: Int,
                         into target: UnsafeMutableRawPointer? = nil) throws -> UnsafeRawPointer {

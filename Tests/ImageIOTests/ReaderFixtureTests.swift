@@ -134,6 +134,31 @@ final class ReaderFixtureTests: XCTestCase {
         assertInputError("bigtiff_stack.tif") { _ = try movie.readFrame(3) }
     }
 
+    /// `readGrey` (integer frames decoded straight into the image) gives `readFrame`'s values on
+    /// every fixture; pages read again, out of order and alternately through `readFrame`,
+    /// `readGrey` and `readLabels` stay right, which checks that the decoder's own undoing of
+    /// predictor 2 (`TIFFFile.takeOverPredictor`) survives directory changes and re-reads.
+    func testReadGreyAndPredictorUndoInAnyOrder() throws {
+        let names = Fixtures.expected.keys.filter { Fixtures.expected[$0]?["grey"] != nil }.sorted()
+        var predictorFixtures = 0
+        for name in names {
+            let entry = Fixtures.expected[name]!
+            let frames = Fixtures.frames(entry["grey"])
+            let movie = try MovieReader(inputs: [Fixtures.path(name)])
+            if movie.layout.predictor == 2 { predictorFixtures += 1 }
+            let last = frames.count - 1
+            for index in [last, 0, 0, last, min(1, last), 0] {
+                let grey = try movie.readGrey(index)
+                assertClose(grey.image.asFloat.pixels, frames[index], "\(name) grey frame \(index)")
+                assertClose(try movie.readFrame(index).image.pixels, frames[index], "\(name) frame \(index) after grey")
+                if case .float = grey.image {} else {
+                    XCTAssertEqual(try movie.readLabels(index).pixels.map { Double($0) }, frames[index], "\(name) labels \(index)")
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(predictorFixtures, 3)
+    }
+
     func testFolderInNaturalOrderSkippingOtherFiles() throws {
         let movie = try MovieReader(inputs: [Fixtures.path("series")])
         XCTAssertEqual(movie.frameCount, 3)
