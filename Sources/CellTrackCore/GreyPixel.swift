@@ -11,18 +11,23 @@
 /// ```
 public protocol GreyPixel: Sendable {
     var floatValue: Float { get }
+    /// `Double(floatValue)`, converted directly.
+    var doubleValue: Double { get }
 }
 
 extension Float: GreyPixel {
     @inlinable public var floatValue: Float { self }
+    @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension UInt16: GreyPixel {
     @inlinable public var floatValue: Float { Float(self) }
+    @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension UInt8: GreyPixel {
     @inlinable public var floatValue: Float { Float(self) }
+    @inlinable public var doubleValue: Double { Double(self) }
 }
 
 extension Image where Pixel: GreyPixel {

@@ -218,9 +218,64 @@ public struct BackgroundSurface: Sendable, Equatable {
     }
 
     /// `image − sign × (surface − surface at the centre)`, in place (`sign` −1: the surface was
-    /// fitted on the negated image). Per row the polynomial in u is accumulated column-wise over
-    /// a table of the powers of u (vectorisable passes over one row).
+    /// fitted on the negated image). Per row the polynomial in u is a0 + a1·u + a2·u² + … over a
+    /// table of the powers of u, summed in that order for each pixel in one vectorisable pass
+    /// (degrees up to 4; higher degrees take `subtractByPasses`, the same sums term by term).
     public func subtract(from image: inout Image<Float>, sign: Float = 1) {
+        guard degree <= 4 else { return subtractByPasses(from: &image, sign: sign) }
+        precondition(image.width == width && image.height == height, "size differs")
+        let t = Self.terms(degree)
+        let centre = min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)
+        let w = width
+        // powers[i * w + x] = u(x)^i, with rows of zeros up to degree 4
+        var powers = [Double](repeating: 0, count: 5 * w)
+        for x in 0..<w { powers[x] = 1 }
+        for x in 0..<w {
+            let u = (Double(x) + 0.5 - Double(w) / 2) / (Double(w) / 2)
+            for i in stride(from: 1, through: degree, by: 1) { powers[i * w + x] = powers[(i - 1) * w + x] * u }
+        }
+        var rowCoefficients = [Double](repeating: 0, count: 5)
+        let lo = low, hi = high
+        let d = degree
+        image.withUnsafeMutableBufferPointer { px in
+            powers.withUnsafeBufferPointer { pw in
+                let p1 = pw.baseAddress! + w, p2 = p1 + w, p3 = p2 + w, p4 = p3 + w
+                for y in 0..<height {
+                    let v = (Double(y) + 0.5 - Double(height) / 2) / (Double(height) / 2)
+                    for i in 0..<5 { rowCoefficients[i] = 0 }
+                    for (c, term) in t.enumerated() { rowCoefficients[term.i] += coefficients[c] * Self.power(v, term.j) }
+                    let a0 = rowCoefficients[0], a1 = rowCoefficients[1], a2 = rowCoefficients[2]
+                    let a3 = rowCoefficients[3], a4 = rowCoefficients[4]
+                    let out = px.baseAddress! + y * w
+                    // the sums stop at the fitted degree (adding 0 · u^i would change −0 only,
+                    // but keeping the order exact is simpler to trust)
+                    switch d {
+                    case 0: for x in 0..<w { out[x] -= sign * Float(min(max(a0, lo), hi) - centre) }
+                    case 1: for x in 0..<w { out[x] -= sign * Float(min(max(a0 + a1 * p1[x], lo), hi) - centre) }
+                    case 2:
+                        for x in 0..<w {
+                            let r = a0 + a1 * p1[x] + a2 * p2[x]
+                            out[x] -= sign * Float(min(max(r, lo), hi) - centre)
+                        }
+                    case 3:
+                        for x in 0..<w {
+                            let r = a0 + a1 * p1[x] + a2 * p2[x] + a3 * p3[x]
+                            out[x] -= sign * Float(min(max(r, lo), hi) - centre)
+                        }
+                    default:
+                        for x in 0..<w {
+                            let r = a0 + a1 * p1[x] + a2 * p2[x] + a3 * p3[x] + a4 * p4[x]
+                            out[x] -= sign * Float(min(max(r, lo), hi) - centre)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `subtract`, one pass over the row per power of u (any degree; the reference for the
+    /// single-pass version).
+    func subtractByPasses(from image: inout Image<Float>, sign: Float = 1) {
         precondition(image.width == width && image.height == height, "size differs")
         let t = Self.terms(degree)
         let centre = min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)

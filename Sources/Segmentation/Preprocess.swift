@@ -120,7 +120,7 @@ public enum Preprocess {
                             let c = y * w
                             let w0 = k[r]
                             let s0 = base + c
-                            for x in 0..<w { a[x] = Double(s0[x].floatValue) * w0 }
+                            for x in 0..<w { a[x] = s0[x].doubleValue * w0 }
                             @inline(__always) func row(_ dy: Int) -> UnsafePointer<P> {
                                 UnsafePointer(base + mode.index(y + dy, count: h) * w)
                             }
@@ -134,10 +134,10 @@ public enum Preprocess {
                                     let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
                                     for x in 0..<w {
                                         var t = a[x]
-                                        t += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0
-                                        t += (Double(u1[x].floatValue) + Double(v1[x].floatValue)) * k1
-                                        t += (Double(u2[x].floatValue) + Double(v2[x].floatValue)) * k2
-                                        t += (Double(u3[x].floatValue) + Double(v3[x].floatValue)) * k3
+                                        t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                                        t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                                        t += (u2[x].doubleValue + v2[x].doubleValue) * k2
+                                        t += (u3[x].doubleValue + v3[x].doubleValue) * k3
                                         a[x] = t
                                     }
                                 case 3:
@@ -146,9 +146,9 @@ public enum Preprocess {
                                     let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
                                     for x in 0..<w {
                                         var t = a[x]
-                                        t += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0
-                                        t += (Double(u1[x].floatValue) + Double(v1[x].floatValue)) * k1
-                                        t += (Double(u2[x].floatValue) + Double(v2[x].floatValue)) * k2
+                                        t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                                        t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                                        t += (u2[x].doubleValue + v2[x].doubleValue) * k2
                                         a[x] = t
                                     }
                                 case 2:
@@ -156,14 +156,14 @@ public enum Preprocess {
                                     let k0 = k[r - j], k1 = k[r - j + 1]
                                     for x in 0..<w {
                                         var t = a[x]
-                                        t += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0
-                                        t += (Double(u1[x].floatValue) + Double(v1[x].floatValue)) * k1
+                                        t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                                        t += (u1[x].doubleValue + v1[x].doubleValue) * k1
                                         a[x] = t
                                     }
                                 default:
                                     let u0 = row(-j), v0 = row(j)
                                     let k0 = k[r - j]
-                                    for x in 0..<w { a[x] += (Double(u0[x].floatValue) + Double(v0[x].floatValue)) * k0 }
+                                    for x in 0..<w { a[x] += (u0[x].doubleValue + v0[x].doubleValue) * k0 }
                                 }
                                 j -= g
                             }

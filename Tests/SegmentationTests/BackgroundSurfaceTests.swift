@@ -18,6 +18,25 @@ final class BackgroundSurfaceTests: XCTestCase {
         }
     }
 
+    /// The single-pass subtraction gives the per-term passes' values bit for bit, every degree.
+    func testSinglePassSubtractionEqualsPassPerTerm() {
+        var rng = SplitMix64(seed: 5)
+        let w = 37, h = 23
+        let image = Image(uncheckedWidth: w, height: h, pixels: (0..<(w * h)).map { _ in Float(rng.unit() * 1000) })
+        for degree in 0...6 {
+            let terms = BackgroundSurface.terms(degree).count
+            let surface = BackgroundSurface(width: w, height: h, degree: degree,
+                                            coefficients: (0..<terms).map { _ in rng.unit() * 200 - 100 },
+                                            low: -150, high: 150)
+            for sign: Float in [1, -1] {
+                var fast = image, slow = image
+                surface.subtract(from: &fast, sign: sign)
+                surface.subtractByPasses(from: &slow, sign: sign)
+                XCTAssertEqual(fast.pixels.map(\.bitPattern), slow.pixels.map(\.bitPattern), "degree \(degree) sign \(sign)")
+            }
+        }
+    }
+
     /// Background with vignetting, dark rods, and (optionally) a dense colony patch.
     static func vignetted(width w: Int, height h: Int, colony: Bool, rng: inout SplitMix64) -> (Image<Float>, [Double]) {
         var img = Image<Float>(width: w, height: h, repeating: 0)
