@@ -98,6 +98,38 @@ struct ProcessedFrame: Sendable {
     var cells: [CellRecord]
 }
 
+/// The inputs' content hashes, computed on their own thread (`ContentHasher.hashFiles` per
+/// movie, in order).
+final class InputHashing: @unchecked Sendable {
+    /// Stands for a hash not known yet (never a hash: those are 16 hex digits).
+    static let pending = "pending"
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<[String], InputError>?
+    private var waited = false   // read and written by the caller's thread only
+
+    init(files: [[String]]) {
+        let thread = Thread { [self] in
+            var hashes: [String] = []
+            for movieFiles in files {
+                do { hashes.append(try ContentHasher.hashFiles(movieFiles)) } catch {
+                    result = .failure(InputError(file: movieFiles.first, problem: "cannot read the input to hash it: \(error.localizedDescription)"))
+                    done.signal()
+                    return
+                }
+            }
+            result = .success(hashes)
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// The hashes, one per movie; waits for them the first time. One calling thread.
+    func wait() throws -> [String] {
+        if !waited { done.wait(); waited = true }
+        return try result!.get()
+    }
+}
+
 /// Runs the pipeline: reader → N segmentation workers → ordered linker → one database writer.
 ///
 /// Memory is bounded by the frames in flight (`workers + 2`) plus one small record per cell
@@ -144,35 +176,57 @@ public enum RunEngine {
                 }
             }
             let files = paths.sorted()
-            let hash: String
-            do { hash = try ContentHasher.hashFiles(files) } catch {
-                throw InputError(file: files.first, problem: "cannot read the input to hash it: \(error.localizedDescription)")
-            }
             let record = MovieRecord(name: movie.name, sourcePaths: files, widthPx: reader.width, heightPx: reader.height,
                                      frameCount: reader.frameCount, pixelSizeUm: pixelSize, frameIntervalMin: interval,
                                      channelNames: channelNames(reader: reader, movie: movie, config: config),
-                                     inputHash: hash)
+                                     inputHash: InputHashing.pending)
             opened.append((movie, reader, record))
         }
 
+        // The inputs' content hashes identify the run for resuming. When no unfinished run with
+        // this command and these parameters exists, a new run starts whatever the hashes are:
+        // they are computed on a thread while the first frames are segmented, and recorded
+        // before the first frame is committed, so every committed frame is under the final
+        // fingerprint (hashing a 200-MB stack took 50-90 ms before any frame could start; an
+        // overnight stack on an SD card, minutes).
         let store = try Store(path: request.databasePath)
-        let fingerprint = opened.map { "\($0.2.name)=\($0.2.inputHash)" }.joined(separator: ";")
-        let runRecord = RunRecord(commandLine: request.commandLine, parametersJSON: config.jsonText(),
-                                  inputFingerprint: fingerprint)
-        let progress = try store.beginOrResume(run: runRecord)
+        let parametersJSON = config.jsonText()
+        let hashing = InputHashing(files: opened.map(\.2.sourcePaths))
+        func runRecord(_ hashes: [String]) -> RunRecord {
+            let fingerprint = zip(opened, hashes).map { "\($0.0.2.name)=\($0.1)" }.joined(separator: ";")
+            return RunRecord(commandLine: request.commandLine, parametersJSON: parametersJSON, inputFingerprint: fingerprint)
+        }
+        let mayResume = try store.hasUnfinishedRun(like: runRecord(opened.map { _ in InputHashing.pending }))
+        var hashesRecorded = false
+        if mayResume {
+            let hashes = try hashing.wait()
+            for k in opened.indices { opened[k].2.inputHash = hashes[k] }
+            hashesRecorded = true
+        }
+        let progress = try store.beginOrResume(run: runRecord(opened.map(\.2.inputHash)))
         var summary = RunSummary(runID: progress.runID, resumed: progress.resumed)
         summary.databasePath = request.databasePath
         summary.movies = opened.count
 
         var budget = request.stopAfterFrames
         do {
-            for (movie, reader, record) in opened {
+            for k in opened.indices {
+                let (movie, reader, record) = opened[k]
                 let movieProgress = try store.addMovie(record, runID: progress.runID)
                 summary.movieIDs.append(movieProgress.movieID)
+                let recordHashes = {
+                    guard !hashesRecorded else { return }
+                    let hashes = try hashing.wait()
+                    for j in opened.indices { opened[j].2.inputHash = hashes[j] }
+                    try store.recordInputHashes(runID: progress.runID, run: runRecord(hashes),
+                                                movieHashes: [(movieProgress.movieID, hashes[k])])
+                    hashesRecorded = true
+                }
                 let outcome = try processMovie(movie: movie, reader: reader, record: record,
                                                movieID: movieProgress.movieID,
                                                resumeAfter: movieProgress.lastCommittedFrameIndex,
-                                               request: request, store: store, budget: &budget)
+                                               request: request, store: store, budget: &budget,
+                                               beforeFirstCommit: recordHashes)
                 summary.frames += record.frameCount
                 summary.framesProcessedNow += outcome.framesProcessed
                 summary.megapixelsProcessed += Double(outcome.framesProcessed * record.widthPx * record.heightPx) / 1e6
@@ -226,7 +280,7 @@ public enum RunEngine {
 
     static func processMovie(movie: MovieInput, reader: MovieReader, record: MovieRecord, movieID: Int64,
                              resumeAfter: Int?, request: RunRequest, store: Store,
-                             budget: inout Int?) throws -> MovieOutcome {
+                             budget: inout Int?, beforeFirstCommit: () throws -> Void = {}) throws -> MovieOutcome {
         let config = request.configuration
         let frameCount = reader.frameCount
         var tracker = try Tracker(parameters: config.linking)
@@ -260,18 +314,20 @@ public enum RunEngine {
                              pixelSize: pixelSize, interval: interval)
         }, consume: { index, frame in
             try link(&tracker, index: index, cells: frame.runs, regions: frame.regions, reader: reader)
+            if processed == 0 { try beforeFirstCommit() }
             try store.writeFrame(frame.record, cells: frame.cells, movieID: movieID)
             processed += 1
             cellCount += frame.cells.count
             reporter.update(done: processed, cells: cellCount)
         })
         reporter.finish()
+        if processed == 0 { try beforeFirstCommit() }
         if let b = budget { budget = b - processed }
         guard start + limit == frameCount else {
             return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, lineage: nil)
         }
 
-        let graph = tracker.finish()
+        let graph = tracker.takeFinished()
         let times = (0..<frameCount).map { Double($0) * interval }
         let lineage = try LineageBuilder.build(graph: graph, frameTimesMin: times, parameters: config.lineage)
         let records = LineageRecords.make(graph: graph, lineage: lineage, pixelSizeUm: pixelSize)

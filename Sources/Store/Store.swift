@@ -202,6 +202,45 @@ public final class Store {
         }
     }
 
+    /// Whether `beginOrResume` could resume a run for this version, command line and parameters
+    /// whatever its input fingerprint: when not, a new run starts for certain and the caller may
+    /// hash its inputs while it works, filling them in with `recordInputHashes` before it commits
+    /// its first frame.
+    public func hasUnfinishedRun(like run: RunRecord) throws -> Bool {
+        let find = try connection.prepare("""
+            SELECT 1 FROM run WHERE status IN ('running', 'failed') AND tool_version = ?1
+              AND command_line = ?2 AND parameters_json = ?3 LIMIT 1
+            """)
+        find.bind(1, run.toolVersion)
+        find.bind(2, run.commandLine)
+        find.bind(3, run.parametersJSON)
+        defer { find.reset() }
+        return try find.step()
+    }
+
+    /// Sets a run's input fingerprint (and its parameter hash) and its movies' input hashes, for
+    /// a run begun before its inputs were hashed (see `hasUnfinishedRun`).
+    public func recordInputHashes(runID: Int64, run: RunRecord, movieHashes: [(movieID: Int64, inputHash: String)]) throws {
+        try transaction("recording the input hashes of run \(runID)") {
+            let update = try connection.prepare(
+                "UPDATE run SET input_fingerprint = ?2, parameter_hash = ?3 WHERE run_id = ?1")
+            update.bind(1, runID)
+            update.bind(2, run.inputFingerprint)
+            update.bind(3, run.parameterHash)
+            try update.run()
+            guard connection.changes == 1 else {
+                throw StoreError(path: path, kind: .invalidArgument, message: "no run \(runID)")
+            }
+            for (movieID, hash) in movieHashes {
+                let movie = try connection.prepare("UPDATE movie SET input_hash = ?2 WHERE movie_id = ?1 AND run_id = ?3")
+                movie.bind(1, movieID)
+                movie.bind(2, hash)
+                movie.bind(3, runID)
+                try movie.run()
+            }
+        }
+    }
+
     /// Marks the run finished (status and end time).
     public func finishRun(runID: Int64) throws {
         try endRun(runID: runID, status: "finished", message: nil)

@@ -47,6 +47,10 @@ final class RunEngineTests: XCTestCase {
         XCTAssertEqual(try store.count(query: "SELECT run_id FROM run WHERE status = 'finished'"), 1)
         XCTAssertEqual(try store.count(query: "SELECT frame_index FROM frame"), 40)
         XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell"), summary.cells)
+        // the inputs were hashed while the first frames were segmented: the hash is recorded
+        let hash = try ContentHasher.hashFiles([Self.movie])
+        XCTAssertEqual(try store.count(query: "SELECT movie_id FROM movie WHERE input_hash = '\(hash)'"), 1)
+        XCTAssertEqual(try store.count(query: "SELECT run_id FROM run WHERE input_fingerprint = 'synthetic=\(hash)'"), 1)
         // Invariants of the stored lineage: edges forward, at most two daughters.
         XCTAssertEqual(try store.count(query: """
             SELECT d.track_id FROM track d JOIN track m ON m.movie_id = d.movie_id AND m.track_id = d.parent_track_id

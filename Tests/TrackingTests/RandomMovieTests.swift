@@ -166,6 +166,10 @@ final class RandomMovieTests: XCTestCase {
             for i in (stop + 1)..<24 { try resumed.addFrame(index: i, labels: movie.frames[i], regions: regionsOf(movie.frames[i])) }
             XCTAssertEqual(resumed.checkpoint(), whole.checkpoint(), "stopped after frame \(stop)")
             XCTAssertEqual(resumed.finish(), whole.finish())
+            // taking the graph out gives the same graph and leaves the tracker empty
+            let expected = resumed.finish()
+            XCTAssertEqual(resumed.takeFinished(), expected)
+            XCTAssertEqual(resumed.graph.count, 0)
         }
         XCTAssertThrowsError(try Tracker(resuming: whole.checkpoint(), lastLabels: movie.frames[0], lastRegions: regionsOf(movie.frames[0])))
     }
