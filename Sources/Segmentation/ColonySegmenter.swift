@@ -347,6 +347,13 @@ enum ColonySegmenter {
     /// Labels with at least `minPixels` pixels, renumbered 1…m in label order (the prototype's
     /// `drop_small`).
     static func dropSmall(_ labels: LabelImage, count: Int, minPixels: Double) -> LabelImage {
+        var out = labels
+        dropSmallInPlace(&out, count: count, minPixels: minPixels)
+        return out
+    }
+
+    /// `dropSmall` overwriting `labels`.
+    static func dropSmallInPlace(_ labels: inout LabelImage, count: Int, minPixels: Double) {
         var counts = [Int](repeating: 0, count: count + 1)
         labels.withUnsafeBufferPointer { l in for v in l { counts[Int(v)] += 1 } }
         var lut = [UInt32](repeating: 0, count: count + 1)
@@ -354,11 +361,9 @@ enum ColonySegmenter {
         for l in 1...max(count, 1) where l <= count && Double(counts[l]) >= minPixels {
             next += 1; lut[l] = next
         }
-        var out = labels
-        out.withUnsafeMutableBufferPointer { o in
+        labels.withUnsafeMutableBufferPointer { o in
             lut.withUnsafeBufferPointer { lut in for i in 0..<o.count { o[i] = lut[Int(o[i])] } }
         }
-        return out
     }
 
     /// Pixels within `radius` px (Euclidean disk) of a cell–cell contact: a labelled pixel whose
@@ -546,21 +551,25 @@ extension ColonySegmenter {
         let ridgeRel = ridgeImage.pixels
         // 4. markers: cut foreground, eroded through the EDT, small cores dropped
         let tRidge = Float(p.ridgeThreshold)
-        var cut = fg
-        cut.withUnsafeMutableBufferPointer { c in
-            ridgeRel.withUnsafeBufferPointer { rr in
-                for i in 0..<n where c[i] != 0 && !(rr[i] < tRidge) { c[i] = 0 }
-            }
-        }
-        let d2 = DistanceTransform.squaredEuclidean(cut)
         var coreMask = Mask(width: w, height: h, repeating: 0, pixelSize: s.pixelSize)
-        coreMask.withUnsafeMutableBufferPointer { c in
-            d2.withUnsafeBufferPointer { d in
-                for i in 0..<n where d[i].squareRoot() > r.coreRadius { c[i] = 1 }
+        do {   // the cut mask and its EDT end here (a dense colony's crop is frame-sized)
+            var cut = fg
+            cut.withUnsafeMutableBufferPointer { c in
+                ridgeRel.withUnsafeBufferPointer { rr in
+                    for i in 0..<n where c[i] != 0 && !(rr[i] < tRidge) { c[i] = 0 }
+                }
+            }
+            let d2 = DistanceTransform.squaredEuclidean(cut)
+            cut = Mask(uncheckedWidth: 0, height: 0, pixels: [])
+            coreMask.withUnsafeMutableBufferPointer { c in
+                d2.withUnsafeBufferPointer { d in
+                    for i in 0..<n where d[i].squareRoot() > r.coreRadius { c[i] = 1 }
+                }
             }
         }
-        let (coreLabels, coreCount) = Labeling.label(coreMask, connectivity: .four)
-        let markers = dropSmall(coreLabels, count: coreCount, minPixels: r.minCorePixels)
+        var (markers, coreCount) = Labeling.label(coreMask, connectivity: .four)
+        coreMask = Mask(uncheckedWidth: 0, height: 0, pixels: [])
+        dropSmallInPlace(&markers, count: coreCount, minPixels: r.minCorePixels)
         lap("markers")
 
         // 5. watershed on s inside the foreground
@@ -601,7 +610,9 @@ extension ColonySegmenter {
                 }
             }
         }
-        var labels = dropSmall(trimmed, count: markerCount, minPixels: r.minAreaPixels)
+        dropSmallInPlace(&trimmed, count: markerCount, minPixels: r.minAreaPixels)
+        var labels = trimmed
+        trimmed = LabelImage(uncheckedWidth: 0, height: 0, pixels: [])   // one label image, not two
 
         // 7. objects must be clearly darker than the background on average
         let count = Int(labels.pixels.max() ?? 0)
@@ -615,9 +626,9 @@ extension ColonySegmenter {
             }
             var keep = [Bool](repeating: false, count: count + 1)
             for l in 1...count { keep[l] = !(sum[l] / Double(cnt[l]) > -p.objectSigmas) }
-            labels = Labeling.relabelSequential(labels, keep: keep)
+            Labeling.relabelSequentialInPlace(&labels, keep: keep)
         }
-        labels = Labeling.relabelSequential(labels)   // raster order of first pixel
+        Labeling.relabelSequentialInPlace(&labels)   // raster order of first pixel
         return (markers, flooded, labels)
     }
 

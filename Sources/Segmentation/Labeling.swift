@@ -88,9 +88,15 @@ public enum Labeling {
     /// Keeps the labels with `keep[label] == true` (labels beyond `keep.count` are dropped) and
     /// renumbers them 1…n in raster order of their first pixel. Deterministic.
     public static func relabelSequential(_ labels: LabelImage, keep: [Bool]) -> LabelImage {
+        var out = labels
+        relabelSequentialInPlace(&out, keep: keep)
+        return out
+    }
+
+    /// `relabelSequential(_:keep:)` overwriting `labels` (no second label image).
+    public static func relabelSequentialInPlace(_ out: inout LabelImage, keep: [Bool]) {
         var map = [UInt32](repeating: UInt32.max, count: keep.count)
         var next: UInt32 = 0
-        var out = labels
         out.withUnsafeMutableBufferPointer { o in
             map.withUnsafeMutableBufferPointer { map in
                 for i in 0..<o.count {
@@ -102,12 +108,17 @@ public enum Labeling {
                 }
             }
         }
-        return out
     }
 
     /// Renumbers all non-zero labels 1…n in raster order of first pixel.
     public static func relabelSequential(_ labels: LabelImage) -> LabelImage {
         let maxLabel = Int(labels.pixels.max() ?? 0)
         return relabelSequential(labels, keep: [Bool](repeating: true, count: maxLabel + 1))
+    }
+
+    /// `relabelSequential(_:)` overwriting `labels`.
+    public static func relabelSequentialInPlace(_ labels: inout LabelImage) {
+        let maxLabel = Int(labels.pixels.max() ?? 0)
+        relabelSequentialInPlace(&labels, keep: [Bool](repeating: true, count: maxLabel + 1))
     }
 }
