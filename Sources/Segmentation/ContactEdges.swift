@@ -78,16 +78,14 @@ public enum ContactEdges {
         var core = [Float](repeating: 0, count: maxW + 1)
         for l in 1...maxW { core[l] = Float(coreSum[l] / Double(max(coreCnt[l], 1))) }
 
+        var out = LabelImage(width: w, height: h, repeating: 0, pixelSize: labels.pixelSize)
         var source = [Int32](repeating: -1, count: n)          // interface pixel that reached p
-        // the interface pixels in raster order and their crests (per seed, not per pixel: a
-        // frame-sized Float image less in a dense colony)
-        var seeds = [Int32]()
-        var crest = [Float]()
+        var crest = [Float](repeating: 0, count: n)            // valid at interface pixels
         var queue = [Int32]()
         watershed.withUnsafeBufferPointer { ws in
             s.withUnsafeBufferPointer { sv in
                 source.withUnsafeMutableBufferPointer { src in
-                    do {
+                    crest.withUnsafeMutableBufferPointer { cr in
                         // 1. interface pixels (seeds, raster order)
                         for y in 0..<h {
                             let y0 = max(y - 1, 0), y1 = min(y + 1, h - 1)
@@ -102,12 +100,11 @@ public enum ContactEdges {
                                         if u != 0 && u != v { other = true }
                                     }
                                 }
-                                if other { src[i] = Int32(i); seeds.append(Int32(i)) }
+                                if other { src[i] = Int32(i); queue.append(Int32(i)) }
                             }
                         }
                         // 2. crest: the brightest interface pixel of the 3×3 neighbourhood
-                        crest.reserveCapacity(seeds.count)
-                        for q in seeds {
+                        for q in queue {
                             let i = Int(q), x = i % w, y = i / w
                             var m = sv[i]
                             for yy in max(y - 1, 0)...min(y + 1, h - 1) {
@@ -116,19 +113,13 @@ public enum ContactEdges {
                                     if src[j] == Int32(j) { m = max(m, sv[j]) }
                                 }
                             }
-                            crest.append(m)
+                            cr[i] = m
                         }
-                        queue = seeds
                         // 3. breadth-first walk inside the watershed regions, within `radius`
                         //    (Euclidean) of the seed
                         let r2 = radius * radius
                         var head = 0
                         while head < queue.count {
-                            // the visited part is dropped now and then: the queue holds the front
-                            if head >= 1 << 16 && head * 2 >= queue.count {
-                                queue.removeSubrange(0..<head)
-                                head = 0
-                            }
                             let p = Int(queue[head]); head += 1
                             let seed = Int(src[p]), sx = seed % w, sy = seed / w
                             let x = p % w, y = p / w
@@ -153,9 +144,7 @@ public enum ContactEdges {
                 }
             }
         }
-        queue = []
         // 4. the edge test
-        var out = LabelImage(width: w, height: h, repeating: 0, pixelSize: labels.pixelSize)
         watershed.withUnsafeBufferPointer { ws in
             s.withUnsafeBufferPointer { sv in
                 source.withUnsafeBufferPointer { src in
@@ -167,7 +156,7 @@ public enum ContactEdges {
                                 let c = core[l]
                                 var level = t * c
                                 if src[i] >= 0 {
-                                    let ref = min(cr[Self.seedOrdinal(src[i], in: seeds)], 0)
+                                    let ref = min(cr[Int(src[i])], 0)
                                     level = min(level, ref + t * (c - ref))
                                 }
                                 if sv[i] < level { o[i] = lut[l] }
@@ -178,16 +167,5 @@ public enum ContactEdges {
             }
         }
         return out
-    }
-
-    /// Position of `seed` in the sorted `seeds` (binary search; it is always there).
-    @inline(__always)
-    static func seedOrdinal(_ seed: Int32, in seeds: [Int32]) -> Int {
-        var lo = 0, hi = seeds.count - 1
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if seeds[mid] < seed { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
     }
 }
