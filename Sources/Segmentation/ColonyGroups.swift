@@ -306,11 +306,12 @@ extension ColonySegmenter {
         fgCrop = []
         let ridgeTight = Image(uncheckedWidth: tw, height: th, pixels: tight(ridgeRel), pixelSize: s.pixelSize)
         ridgeRel = []
-        let steps = cells(s: sTight, fg: fgTight, ridgeRel: ridgeTight, resolved: r, parameters: p, lap: { _ in })
-        var local = steps.labels
+        let (markers, flooded, labels) = cells(s: sTight, fg: fgTight, ridgeRel: ridgeTight, resolved: r, parameters: p,
+                                               lap: { _ in })
+        var local = labels
         if p.contactEdges {
             // reads `interfaceRadius + 1` px around each object: inside the group's box + 1
-            local = ContactEdges.place(watershed: steps.flooded, markers: steps.markers, labels: local, normalised: sTight,
+            local = ContactEdges.place(watershed: flooded, markers: consume markers, labels: local, normalised: sTight,
                                        trim: p.trim, radius: r.interfaceRadius)
         }
         let objects = LabelRuns(local)

@@ -47,7 +47,10 @@ public enum ContactEdges {
     ///   - trim: the relative edge level (`ColonyParameters.trim`).
     ///   - radius: the contact zone's radius in px (`r_interface`); 0 returns `labels`.
     /// - Returns: labels with the numbering of `labels`.
-    public static func place(watershed: LabelImage, markers: LabelImage, labels: LabelImage,
+    /// `markers` is consumed: it is released once the core levels are summed, so a caller that
+    /// passes its last reference (`consume`) holds one frame-sized label image less while the
+    /// contact zone is walked.
+    public static func place(watershed: LabelImage, markers: consuming LabelImage, labels: LabelImage,
                              normalised s: Image<Float>, trim: Double, radius: Int) -> LabelImage {
         let w = watershed.width, h = watershed.height, n = w * h
         precondition(markers.width == w && markers.height == h && labels.width == w && labels.height == h
@@ -69,6 +72,7 @@ public enum ContactEdges {
                 }
             }
         }
+        _ = consume markers
         watershed.withUnsafeBufferPointer { ws in
             labels.withUnsafeBufferPointer { lb in
                 for i in 0..<n where ws[i] != 0 && lb[i] != 0 && lut[Int(ws[i])] == 0 { lut[Int(ws[i])] = lb[i] }
