@@ -1,35 +1,97 @@
 /// One observed cell: a labelled region in one frame, reduced to what linking and lineage need.
 ///
-/// Nodes are small (about 64 bytes), so a whole movie's graph (500 frames × 1,000 cells) fits in
-/// memory while the label images themselves are streamed.
+/// Nodes are small (40 bytes: frame and area are stored as 32-bit integers), so a whole movie's
+/// graph (500 frames × 1,000 cells) fits in memory while the label images themselves are
+/// streamed.
 public struct LineageNode: Sendable, Equatable, Codable {
-    /// Frame index (0-based, as given to the tracker).
-    public var frame: Int
+    // stored in this order for a 40-byte stride
+    private var frame32: Int32
     /// Label value of the region in that frame's label image (no identity across frames).
     public var label: UInt32
     public var centroidX: Double
     public var centroidY: Double
-    /// Area in pixels.
-    public var area: Int
     /// Tip-to-tip length in pixels (`Region.length`).
     public var length: Double
+    private var area32: Int32
     /// True when the region's bounding box touches the image border.
     public var touchesBorder: Bool
     /// True when glitch repair detached this node: a piece of a cell that segmentation split in
     /// one frame only. It has no parent and no children.
     public var isFragment: Bool
 
+    /// Frame index (0-based, as given to the tracker).
+    public var frame: Int {
+        get { Int(frame32) }
+        set { frame32 = Int32(clamping: newValue) }
+    }
+    /// Area in pixels.
+    public var area: Int {
+        get { Int(area32) }
+        set { area32 = Int32(clamping: newValue) }
+    }
+
     public init(frame: Int, label: UInt32, centroidX: Double, centroidY: Double, area: Int,
                 length: Double, touchesBorder: Bool, isFragment: Bool = false) {
-        self.frame = frame
+        self.frame32 = Int32(clamping: frame)
         self.label = label
         self.centroidX = centroidX
         self.centroidY = centroidY
-        self.area = area
         self.length = length
+        self.area32 = Int32(clamping: area)
         self.touchesBorder = touchesBorder
         self.isFragment = isFragment
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case frame, label, centroidX, centroidY, area, length, touchesBorder, isFragment
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(frame: try c.decode(Int.self, forKey: .frame), label: try c.decode(UInt32.self, forKey: .label),
+                  centroidX: try c.decode(Double.self, forKey: .centroidX),
+                  centroidY: try c.decode(Double.self, forKey: .centroidY),
+                  area: try c.decode(Int.self, forKey: .area), length: try c.decode(Double.self, forKey: .length),
+                  touchesBorder: try c.decode(Bool.self, forKey: .touchesBorder),
+                  isFragment: try c.decode(Bool.self, forKey: .isFragment))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(frame, forKey: .frame)
+        try c.encode(label, forKey: .label)
+        try c.encode(centroidX, forKey: .centroidX)
+        try c.encode(centroidY, forKey: .centroidY)
+        try c.encode(area, forKey: .area)
+        try c.encode(length, forKey: .length)
+        try c.encode(touchesBorder, forKey: .touchesBorder)
+        try c.encode(isFragment, forKey: .isFragment)
+    }
+}
+
+/// Node indices (−1 for none) stored as 32-bit integers, half the memory of `[Int]`, read and
+/// written as `Int`. Encodes as a plain array of integers.
+public struct NodeIndexColumn: Sendable, Equatable, Codable, RandomAccessCollection {
+    @usableFromInline var storage: [Int32] = []
+
+    public init() {}
+
+    public init<S: Sequence>(_ indices: S) where S.Element == Int {
+        storage = indices.map { Int32(truncatingIfNeeded: $0) }
+    }
+
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { storage.count }
+
+    @inlinable public subscript(i: Int) -> Int {
+        get { Int(storage[i]) }
+        set { storage[i] = Int32(truncatingIfNeeded: newValue) }
+    }
+
+    public mutating func append(_ index: Int) { storage.append(Int32(truncatingIfNeeded: index)) }
+
+    public init(from decoder: Decoder) throws { storage = try [Int32](from: decoder) }
+    public func encode(to encoder: Encoder) throws { try storage.encode(to: encoder) }
 }
 
 /// Why a division was called: the measurements the division rules were applied to.
@@ -90,10 +152,10 @@ public enum LineageGraphError: Error, Equatable, CustomStringConvertible, Sendab
 public struct LineageGraph: Sendable, Equatable, Codable {
     public private(set) var nodes: [LineageNode] = []
     /// Parent node index, or -1.
-    public private(set) var parent: [Int] = []
+    public private(set) var parent = NodeIndexColumn()
     /// First and second child node index, or -1 (`firstChild` is filled first).
-    public private(set) var firstChild: [Int] = []
-    public private(set) var secondChild: [Int] = []
+    public private(set) var firstChild = NodeIndexColumn()
+    public private(set) var secondChild = NodeIndexColumn()
     /// One entry per node with two children, in the order the divisions were called.
     public var divisions: [DivisionEvidence] = []
     /// First and last frame index the tracker saw (frames may hold no cells); -1 when empty.

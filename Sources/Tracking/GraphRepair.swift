@@ -9,7 +9,7 @@ enum GraphRepair {
     /// One-frame split: a division m → {a, b} where b ends right away and most of b's pixels are
     /// in a's successor (the two pieces merge back) is a segmentation glitch, not a division.
     /// b is detached and marked as a fragment.
-    static func repairSplits(_ g: inout LineageGraph, successor: [Int], fraction: [Double]) {
+    static func repairSplits(_ g: inout LineageGraph, successor: NodeIndexColumn, fraction: [Double]) {
         for d in g.divisions.sorted(by: { $0.mother < $1.mother }) {
             for (keep, drop) in [(d.daughterA, d.daughterB), (d.daughterB, d.daughterA)] {
                 guard g.childCount(of: drop) == 0, g.childCount(of: keep) == 1 else { continue }
@@ -29,7 +29,7 @@ enum GraphRepair {
     /// One-frame merge: cells p and b at t−1 become one blob c at t (p → c linked, b ended into c)
     /// which "divides" at t+1. That is b missing in one frame: the division is undone and b is
     /// linked over the gap to the daughter nearer to it.
-    static func repairMerges(_ g: inout LineageGraph, successor: [Int], fraction: [Double], drifts: [FrameDrift]) {
+    static func repairMerges(_ g: inout LineageGraph, successor: NodeIndexColumn, fraction: [Double], drifts: [FrameDrift]) {
         var endedInto: [Int: [Int]] = [:]
         for n in 0..<g.count where g.childCount(of: n) == 0 && successor[n] >= 0 && fraction[n] >= intoFraction
             && !g.nodes[n].isFragment {

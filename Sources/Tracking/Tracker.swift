@@ -32,7 +32,7 @@ public struct Tracker: Sendable {
 
     private var previous: FrameCells?
     /// Per node: the node of the next frame holding most of its pixels (−1) and that fraction.
-    private var successor: [Int] = []
+    private var successor = NodeIndexColumn()   // 4 bytes per node
     private var successorFraction: [Double] = []
     private var maxDisplacementPx = 0.0
 
@@ -107,7 +107,7 @@ public struct Tracker: Sendable {
     /// Everything the tracker keeps besides the previous frame's label image: small per-cell
     /// records, so a pipeline can store it with each committed frame and resume after a crash.
     public func checkpoint() -> TrackerCheckpoint {
-        TrackerCheckpoint(parameters: parameters, graph: graph, drifts: drifts, successor: successor,
+        TrackerCheckpoint(parameters: parameters, graph: graph, drifts: drifts, successor: Array(successor),
                           successorFraction: successorFraction, maxDisplacementPx: maxDisplacementPx)
     }
 
@@ -129,7 +129,7 @@ public struct Tracker: Sendable {
         parameters = checkpoint.parameters
         graph = checkpoint.graph
         drifts = checkpoint.drifts
-        successor = checkpoint.successor
+        successor = NodeIndexColumn(checkpoint.successor)
         successorFraction = checkpoint.successorFraction
         maxDisplacementPx = checkpoint.maxDisplacementPx
         guard successor.count == graph.count, successorFraction.count == graph.count else {
@@ -177,7 +177,7 @@ public struct Tracker: Sendable {
         swap(&g, &graph)
         previous = nil
         repair(&g)
-        successor = []
+        successor = NodeIndexColumn()
         successorFraction = []
         return g
     }
