@@ -358,7 +358,13 @@ public enum RunEngine {
         let quality: FrameQuality
         switch source {
         case .segmentation:
-            let frame = try reader.readGrey(index)
+            let frame: (image: GreyImage, source: FrameSource)
+            if Segmenter.readsIntegerFrames(config.segmentation) {
+                frame = try reader.readGrey(index)
+            } else {
+                let f = try reader.readFrame(index)
+                frame = (.float(f.image), f.source)
+            }
             do {
                 let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize)
                 cells = result.cells

@@ -274,6 +274,13 @@ public enum Segmenter {
         }
     }
 
+    /// Whether `segment` of a `GreyImage` uses an integer frame as it is (the colony method and
+    /// `auto`); the recipe and the mother-machine method convert it to `Float` first, so for them
+    /// a reader should deliver `Float` directly rather than hold both copies.
+    public static func readsIntegerFrames(_ p: SegmentationParameters) -> Bool {
+        p.method == .colony || p.method == .auto
+    }
+
     /// Generic core of `segment`; assumes finite pixels (integer types always are). The recipe
     /// and the mother-machine method work on a `Float` copy; the colony method reads the frame
     /// as it is.
