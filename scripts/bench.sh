@@ -12,6 +12,10 @@
 #   synth `celltrack synth` 512x512 x 60 frames (simulation, rendering, noise, TIFF writing of the
 #        whole output layout); BENCH_BIG=1 adds a 3040x4056 x 8-frame uint16 movie.
 #   store rows/s, database size per 1,000 cells and store time per frame (scripts/bench-store.sh)
+#   scale (not in the default set; about 15 min) `run` on 50 and on 500 frames of 3040x4056: a
+#        50-frame `celltrack synth` colony (300 -> 4,000 cells) as a folder of frames, and the
+#        same 50 frames ten times (symbolic links); wall time per frame and peak RSS of each.
+#        SCALE_SIZE (default 3040x4056) and SCALE_FRAMES (default 50) shrink it for a quick look.
 #   link `celltrack bench-link`: frame-to-frame linking (overlaps, drift, assignment, divisions)
 #        per frame for dense synthetic colonies of 100, 1,000 and 10,000 rods, beside the cost of
 #        measuring regions (RegionMeasurer) on the same frames; best of RUNS.
@@ -106,4 +110,31 @@ fi
 if want store; then
     echo
     bash scripts/bench-store.sh "$BIN"
+fi
+
+if want scale; then
+    SIZE=${SCALE_SIZE:-3040x4056}
+    FRAMES=${SCALE_FRAMES:-50}
+    MOVIE="$BENCH_DIR/scale-$SIZE-$FRAMES"
+    echo
+    echo "== scale: run on $FRAMES vs $((10 * FRAMES)) frames of $SIZE (movie in $MOVIE, made once)"
+    [ -f "$MOVIE/params.json" ] || "$BIN" synth --out "$MOVIE" --frames "$FRAMES" --size "$SIZE" --cells 300 --seed 2 >/dev/null
+    for n in "$FRAMES" $((10 * FRAMES)); do
+        dir="$BENCH_DIR/scale-$SIZE-x$n"
+        rm -rf "$dir"; mkdir -p "$dir"
+        for i in $(seq 0 $((n - 1))); do
+            ln -s "$MOVIE/01/t$(printf %03d $((i % FRAMES))).tif" "$dir/t$(printf %04d "$i").tif"
+        done
+        rm -f "$dir.sqlite" "$dir.sqlite-wal" "$dir.sqlite-shm"
+        # wall time and the child's peak RSS (getrusage; no /usr/bin/time needed)
+        python3 - "$n" "$BIN" run "$dir" --db "$dir.sqlite" --pixel-size 0.065 --interval 3 --quiet <<'PY'
+import resource, subprocess, sys, time
+n, command = int(sys.argv[1]), sys.argv[2:]
+start = time.monotonic()
+subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+seconds = time.monotonic() - start
+peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(f"{n} frames: {seconds / n:.3f} s/frame, peak RSS {peak_mb:.0f} MB")
+PY
+    done
 fi
