@@ -88,6 +88,7 @@ extension ColonySegmenter {
             processGroup(group, components: components, s: s, resolved: r, parameters: p, reach: reach,
                          into: &found, times: times)
         }
+        FramePool.shared.give(&s.pixels)   // the next frame's smoothing writes into it
         found.sort { $0.first < $1.first }
         var cells = LabelRuns(width: w, height: h, pixelSize: image.pixelSize)
         for (k, object) in found.enumerated() { cells.appendUnchecked(label: UInt32(k + 1), runs: object.runs) }

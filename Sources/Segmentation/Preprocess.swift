@@ -104,7 +104,7 @@ public enum Preprocess {
         }
         let k = gaussianKernel(sigma: sigma)
         let r = k.count / 2
-        var out = [Float](unsafeUninitializedCapacity: w * h) { _, initialized in initialized = w * h }
+        var out = FramePool.shared.take(count: w * h)   // every element is written below
         var acc = [Double](repeating: 0, count: w)
         var line = [Double](repeating: 0, count: w + 2 * r)
         image.withUnsafeBufferPointer { src in

@@ -338,7 +338,8 @@ public enum Segmenter {
         case let .value(v): thr = v
         }
         var fg = Threshold.apply(im, threshold: thr, polarity: polarity).mask
-        im = Image(uncheckedWidth: 0, height: 0, pixels: [])   // the smoothed frame is done with
+        FramePool.shared.give(&im.pixels)   // the smoothed frame is done with (kept for the next frame)
+        im = Image(uncheckedWidth: 0, height: 0, pixels: [])
         lap("threshold")
 
         if p.openRadius > 0 { fg = Morphology.opening(fg, .disk(radius: p.openRadius)) }
