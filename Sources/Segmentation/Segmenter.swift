@@ -338,7 +338,8 @@ public enum Segmenter {
         case let .value(v): thr = v
         }
         var fg = Threshold.apply(im, threshold: thr, polarity: polarity).mask
-        FramePool.shared.give(&im.pixels)   // the smoothed frame is done with (kept for the next frame)
+        // the smoothed frame is done with; not kept in the FramePool, because the recipe's EDT,
+        // markers and labels follow and would then sit beside it
         im = Image(uncheckedWidth: 0, height: 0, pixels: [])
         lap("threshold")
 
