@@ -161,14 +161,15 @@ public final class MovieReader {
                      source: FrameSource(path: file.path, page: page))
     }
 
-    /// Reads frame `index` for segmentation: single-component unsigned 8- and 16-bit pages keep
-    /// their sample type (decoded straight into the image, no conversion pass, half or a quarter
-    /// of the memory of `Float`); every other page comes as `readFrame` gives it. The grey values
-    /// equal `readFrame`'s.
-    public func readGrey(_ index: Int, channel: Int? = nil) throws -> (image: GreyImage, source: FrameSource) {
+    /// Reads frame `index` for segmentation: with `keepingIntegers`, single-component unsigned
+    /// 8- and 16-bit pages keep their sample type (decoded straight into the image, no conversion
+    /// pass, half or a quarter of the memory of `Float`); every other page, and every page without
+    /// it, comes as `readFrame` gives it. The grey values equal `readFrame`'s.
+    public func readGrey(_ index: Int, channel: Int? = nil,
+                         keepingIntegers: Bool = true) throws -> (image: GreyImage, source: FrameSource) {
         let (file, layout, page, sample) = try selectPage(frame: index, channel: channel)
         let bytes = PageDecoder.storedBytesPerSample(layout)
-        let integer = layout.sampleFormat != .ieeeFloat && layout.sampleFormat != .signedInteger
+        let integer = keepingIntegers && layout.sampleFormat != .ieeeFloat && layout.sampleFormat != .signedInteger
             && !layout.isPalette && (layout.bitsPerSample == 8 || layout.bitsPerSample == 16)
             && layout.samplesPerPixel == 1 && (sample ?? 0) == 0
         guard integer else {

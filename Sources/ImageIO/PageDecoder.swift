@@ -102,9 +102,11 @@ final class PageDecoder {
             let stripsPerPlane = (height + rowsPerStrip - 1) / rowsPerStrip
             // Horizontal differencing of 8/16-bit strips is undone here, per strip, while it is
             // in cache (see `TIFFFile.takeOverPredictor`).
-            // (only the codecs that implement the predictor in libtiff: LZW, Deflate, ZSTD, LZMA)
+            // (only the codecs that implement the predictor in libtiff)
+            let predictorCodecs = [COMPRESSION_LZW, COMPRESSION_ADOBE_DEFLATE, COMPRESSION_DEFLATE, COMPRESSION_ZSTD,
+                                   COMPRESSION_LZMA].map(Int.init)
             let undoPredictor = layout.predictor == 2 && (bits == 8 || bits == 16)
-                && [5, 8, 32946, 50000, 34925].contains(layout.compression) && file.takeOverPredictor()
+                && predictorCodecs.contains(layout.compression) && file.takeOverPredictor()
             let stride = layout.planarSeparate ? 1 : layout.samplesPerPixel
             for plane in 0..<planes {
                 for stripInPlane in 0..<stripsPerPlane {

@@ -42,24 +42,27 @@ public struct ContentHasher: Sendable {
         if !tail.isEmpty {
             while tail.count < 32 && offset < bytes.count { tail.append(bytes[offset]); offset += 1 }
             guard tail.count == 32 else { return }
-            tail.withUnsafeBytes { block(UnsafeRawBufferPointer($0), at: 0) }
+            var l = lanes
+            tail.withUnsafeBytes { Self.absorb(&l, UnsafeRawBufferPointer($0), at: 0) }
+            lanes = l
             tail.removeAll(keepingCapacity: true)
         }
-        var (a, b, c, d) = lanes
+        var l = lanes   // in registers across the loop
         while offset + 32 <= bytes.count {
-            a = Self.mix(a, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
-            b = Self.mix(b, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)))
-            c = Self.mix(c, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)))
-            d = Self.mix(d, UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)))
+            Self.absorb(&l, bytes, at: offset)
             offset += 32
         }
-        lanes = (a, b, c, d)
+        lanes = l
         while offset < bytes.count { tail.append(bytes[offset]); offset += 1 }
     }
 
-    private mutating func block(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
-        func word(_ k: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8 * k, as: UInt64.self)) }
-        lanes = (Self.mix(lanes.0, word(0)), Self.mix(lanes.1, word(1)), Self.mix(lanes.2, word(2)), Self.mix(lanes.3, word(3)))
+    /// Mixes the 32-byte block at `offset` into the four lanes, one word each.
+    @inline(__always)
+    private static func absorb(_ l: inout (UInt64, UInt64, UInt64, UInt64), _ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        @inline(__always) func word(_ k: Int) -> UInt64 {
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8 * k, as: UInt64.self))
+        }
+        l = (mix(l.0, word(0)), mix(l.1, word(1)), mix(l.2, word(2)), mix(l.3, word(3)))
     }
 
     public var digest: UInt64 {

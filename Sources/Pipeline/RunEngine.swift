@@ -196,11 +196,11 @@ public enum RunEngine {
             let fingerprint = zip(opened, hashes).map { "\($0.0.2.name)=\($0.1)" }.joined(separator: ";")
             return RunRecord(commandLine: request.commandLine, parametersJSON: parametersJSON, inputFingerprint: fingerprint)
         }
+        func adopt(_ hashes: [String]) { for k in opened.indices { opened[k].2.inputHash = hashes[k] } }
         let mayResume = try store.hasUnfinishedRun(like: runRecord(opened.map { _ in InputHashing.pending }))
         var hashesRecorded = false
         if mayResume {
-            let hashes = try hashing.wait()
-            for k in opened.indices { opened[k].2.inputHash = hashes[k] }
+            adopt(try hashing.wait())
             hashesRecorded = true
         }
         let progress = try store.beginOrResume(run: runRecord(opened.map(\.2.inputHash)))
@@ -217,7 +217,7 @@ public enum RunEngine {
                 let recordHashes = {
                     guard !hashesRecorded else { return }
                     let hashes = try hashing.wait()
-                    for j in opened.indices { opened[j].2.inputHash = hashes[j] }
+                    adopt(hashes)
                     try store.recordInputHashes(runID: progress.runID, run: runRecord(hashes),
                                                 movieHashes: [(movieProgress.movieID, hashes[k])])
                     hashesRecorded = true
@@ -358,13 +358,7 @@ public enum RunEngine {
         let quality: FrameQuality
         switch source {
         case .segmentation:
-            let frame: (image: GreyImage, source: FrameSource)
-            if Segmenter.readsIntegerFrames(config.segmentation) {
-                frame = try reader.readGrey(index)
-            } else {
-                let f = try reader.readFrame(index)
-                frame = (.float(f.image), f.source)
-            }
+            let frame = try reader.readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation))
             do {
                 let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize)
                 cells = result.cells

@@ -225,15 +225,9 @@ public struct BackgroundSurface: Sendable, Equatable {
         guard degree <= 4 else { return subtractByPasses(from: &image, sign: sign) }
         precondition(image.width == width && image.height == height, "size differs")
         let t = Self.terms(degree)
-        let centre = min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)
+        let centre = clampedCentre(t)
         let w = width
-        // powers[i * w + x] = u(x)^i, with rows of zeros up to degree 4
-        var powers = [Double](repeating: 0, count: 5 * w)
-        for x in 0..<w { powers[x] = 1 }
-        for x in 0..<w {
-            let u = (Double(x) + 0.5 - Double(w) / 2) / (Double(w) / 2)
-            for i in stride(from: 1, through: degree, by: 1) { powers[i * w + x] = powers[(i - 1) * w + x] * u }
-        }
+        let powers = powersOfU(rows: 5)   // rows beyond the degree are 0
         var rowCoefficients = [Double](repeating: 0, count: 5)
         let lo = low, hi = high
         let d = degree
@@ -241,9 +235,7 @@ public struct BackgroundSurface: Sendable, Equatable {
             powers.withUnsafeBufferPointer { pw in
                 let p1 = pw.baseAddress! + w, p2 = p1 + w, p3 = p2 + w, p4 = p3 + w
                 for y in 0..<height {
-                    let v = (Double(y) + 0.5 - Double(height) / 2) / (Double(height) / 2)
-                    for i in 0..<5 { rowCoefficients[i] = 0 }
-                    for (c, term) in t.enumerated() { rowCoefficients[term.i] += coefficients[c] * Self.power(v, term.j) }
+                    self.rowCoefficients(y, terms: t, into: &rowCoefficients)
                     let a0 = rowCoefficients[0], a1 = rowCoefficients[1], a2 = rowCoefficients[2]
                     let a3 = rowCoefficients[3], a4 = rowCoefficients[4]
                     let out = px.baseAddress! + y * w
@@ -273,19 +265,40 @@ public struct BackgroundSurface: Sendable, Equatable {
         }
     }
 
+    /// The surface at the centre (the constant term), clamped as the surface is.
+    private func clampedCentre(_ t: [(i: Int, j: Int)]) -> Double {
+        min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)
+    }
+
+    /// `powers[i * width + x] = u(x)^i` for `i < rows`, u the column scaled to [−1, 1]; 0 for
+    /// `i > degree`.
+    private func powersOfU(rows: Int) -> [Double] {
+        let w = width
+        var powers = [Double](repeating: 0, count: rows * w)
+        for x in 0..<w { powers[x] = 1 }
+        for x in 0..<w {
+            let u = (Double(x) + 0.5 - Double(w) / 2) / (Double(w) / 2)
+            for i in stride(from: 1, through: degree, by: 1) { powers[i * w + x] = powers[(i - 1) * w + x] * u }
+        }
+        return powers
+    }
+
+    /// The coefficients of u^0, u^1, … on row `y` (the polynomial with v fixed), into `a`,
+    /// zeroed first.
+    private func rowCoefficients(_ y: Int, terms t: [(i: Int, j: Int)], into a: inout [Double]) {
+        let v = (Double(y) + 0.5 - Double(height) / 2) / (Double(height) / 2)
+        for i in a.indices { a[i] = 0 }
+        for (c, term) in t.enumerated() { a[term.i] += coefficients[c] * Self.power(v, term.j) }
+    }
+
     /// `subtract`, one pass over the row per power of u (any degree; the reference for the
     /// single-pass version).
     func subtractByPasses(from image: inout Image<Float>, sign: Float = 1) {
         precondition(image.width == width && image.height == height, "size differs")
         let t = Self.terms(degree)
-        let centre = min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)
+        let centre = clampedCentre(t)
         let w = width
-        // powers[i * w + x] = u(x)^i
-        var powers = [Double](repeating: 1, count: (degree + 1) * w)
-        for x in 0..<w {
-            let u = (Double(x) + 0.5 - Double(w) / 2) / (Double(w) / 2)
-            for i in stride(from: 1, through: degree, by: 1) { powers[i * w + x] = powers[(i - 1) * w + x] * u }
-        }
+        let powers = powersOfU(rows: degree + 1)
         var rowCoefficients = [Double](repeating: 0, count: degree + 1)
         var row = [Double](repeating: 0, count: w)
         let lo = low, hi = high
@@ -293,9 +306,7 @@ public struct BackgroundSurface: Sendable, Equatable {
             powers.withUnsafeBufferPointer { pw in
                 row.withUnsafeMutableBufferPointer { r in
                     for y in 0..<height {
-                        let v = (Double(y) + 0.5 - Double(height) / 2) / (Double(height) / 2)
-                        for i in 0...degree { rowCoefficients[i] = 0 }
-                        for (c, term) in t.enumerated() { rowCoefficients[term.i] += coefficients[c] * Self.power(v, term.j) }
+                        self.rowCoefficients(y, terms: t, into: &rowCoefficients)
                         let a0 = rowCoefficients[0]
                         for x in 0..<w { r[x] = a0 }
                         for i in stride(from: 1, through: degree, by: 1) {

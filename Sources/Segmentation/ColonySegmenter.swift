@@ -238,7 +238,7 @@ enum ColonySegmenter {
     static func smoothAndFlatten<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters,
                                                resolved r: ColonyParameters.Resolved,
                                                widthPixels: Double, bright: Bool) -> Image<Float> {
-        var s = Preprocess.gaussian(any: image, sigma: r.smoothSigma)
+        var s = Preprocess.gaussian(image, sigma: r.smoothSigma, eachRow: nil)
         if p.backgroundDegree > 0,
            let surface = BackgroundSurface.fit(s, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree,
                                                negated: bright) {
@@ -346,13 +346,7 @@ enum ColonySegmenter {
 
     /// Labels with at least `minPixels` pixels, renumbered 1…m in label order (the prototype's
     /// `drop_small`).
-    static func dropSmall(_ labels: LabelImage, count: Int, minPixels: Double) -> LabelImage {
-        var out = labels
-        dropSmallInPlace(&out, count: count, minPixels: minPixels)
-        return out
-    }
-
-    /// `dropSmall` overwriting `labels`.
+    /// Overwrites `labels`.
     static func dropSmallInPlace(_ labels: inout LabelImage, count: Int, minPixels: Double) {
         var counts = [Int](repeating: 0, count: count + 1)
         labels.withUnsafeBufferPointer { l in for v in l { counts[Int(v)] += 1 } }
@@ -433,7 +427,7 @@ extension Segmenter {
                                           ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
                                           minArea: p.colony.minArea * widthPixels * widthPixels)
         lap("repair")
-        let regions = RegionMeasurer.measure(runs: cells, intensity: image, value: { Double($0.floatValue) })
+        let regions = RegionMeasurer.measure(runs: cells, intensity: image, value: { $0.doubleValue })
         lap("measure")
         return SegmentationResult(cells: cells, regions: regions, threshold: found.threshold,
                                   polarity: found.darkCells ? .dark : .bright)

@@ -53,11 +53,11 @@ public struct FrameQuality: Sendable, Equatable {
                 var acc = SIMD4<Double>(repeating: 0)
                 var x = 0
                 while x + 4 <= w {
-                    acc += SIMD4<Double>(Double(row[x].floatValue), Double(row[x + 1].floatValue), Double(row[x + 2].floatValue), Double(row[x + 3].floatValue))
+                    acc += SIMD4<Double>(row[x].doubleValue, row[x + 1].doubleValue, row[x + 2].doubleValue, row[x + 3].doubleValue)
                     x += 4
                 }
                 var rowSum = acc.sum()
-                while x < w { rowSum += Double(row[x].floatValue); x += 1 }
+                while x < w { rowSum += row[x].doubleValue; x += 1 }
                 sum += rowSum
             }
             guard w >= 3 && h >= 3 else { return }
@@ -67,11 +67,11 @@ public struct FrameQuality: Sendable, Equatable {
                 var s1 = SIMD4<Double>(repeating: 0), s2 = SIMD4<Double>(repeating: 0)
                 var x = 1
                 while x + 4 <= w - 1 {
-                    let l = SIMD4<Double>(Double(mid[x - 1].floatValue), Double(mid[x].floatValue), Double(mid[x + 1].floatValue), Double(mid[x + 2].floatValue))
-                    let r = SIMD4<Double>(Double(mid[x + 1].floatValue), Double(mid[x + 2].floatValue), Double(mid[x + 3].floatValue), Double(mid[x + 4].floatValue))
-                    let u = SIMD4<Double>(Double(up[x].floatValue), Double(up[x + 1].floatValue), Double(up[x + 2].floatValue), Double(up[x + 3].floatValue))
-                    let d = SIMD4<Double>(Double(down[x].floatValue), Double(down[x + 1].floatValue), Double(down[x + 2].floatValue), Double(down[x + 3].floatValue))
-                    let c = SIMD4<Double>(Double(mid[x].floatValue), Double(mid[x + 1].floatValue), Double(mid[x + 2].floatValue), Double(mid[x + 3].floatValue))
+                    let l = SIMD4<Double>(mid[x - 1].doubleValue, mid[x].doubleValue, mid[x + 1].doubleValue, mid[x + 2].doubleValue)
+                    let r = SIMD4<Double>(mid[x + 1].doubleValue, mid[x + 2].doubleValue, mid[x + 3].doubleValue, mid[x + 4].doubleValue)
+                    let u = SIMD4<Double>(up[x].doubleValue, up[x + 1].doubleValue, up[x + 2].doubleValue, up[x + 3].doubleValue)
+                    let d = SIMD4<Double>(down[x].doubleValue, down[x + 1].doubleValue, down[x + 2].doubleValue, down[x + 3].doubleValue)
+                    let c = SIMD4<Double>(mid[x].doubleValue, mid[x + 1].doubleValue, mid[x + 2].doubleValue, mid[x + 3].doubleValue)
                     let lap = l + r + u + d - 4 * c
                     s1 += lap
                     s2 += lap * lap
@@ -79,7 +79,7 @@ public struct FrameQuality: Sendable, Equatable {
                 }
                 var a1 = s1.sum(), a2 = s2.sum()
                 while x < w - 1 {
-                    let lap = Double(mid[x - 1].floatValue) + Double(mid[x + 1].floatValue) + Double(up[x].floatValue) + Double(down[x].floatValue) - 4 * Double(mid[x].floatValue)
+                    let lap = mid[x - 1].doubleValue + mid[x + 1].doubleValue + up[x].doubleValue + down[x].doubleValue - 4 * mid[x].doubleValue
                     a1 += lap; a2 += lap * lap
                     x += 1
                 }

@@ -71,6 +71,8 @@ struct MonotoneRadixQueue {
     /// redistribution of a dense frame's markers would otherwise keep tens of MB per bucket.
     private static let keptCapacity = 1 << 16
     private var buckets = [[Entry]](repeating: [], count: 33)
+    /// Entries per bucket of one redistribution (kept: redistributions are frequent).
+    private var counts = [Int](repeating: 0, count: 33)
     private var head = 0          // next entry of bucket 0
     private var last: UInt32 = 0  // key of the last pop (0: below every finite float)
     private(set) var count = 0
@@ -109,7 +111,7 @@ struct MonotoneRadixQueue {
             for e in items where e.key < lowest { lowest = e.key }
             last = lowest
             // every one lands below i; counted first so each bucket grows once, to its size
-            var counts = [Int](repeating: 0, count: i)
+            for b in 0..<i { counts[b] = 0 }
             for e in items { counts[bucket(e.key)] += 1 }
             for b in 0..<i where counts[b] > 0 { buckets[b].reserveCapacity(buckets[b].count + counts[b]) }
             for e in items { buckets[bucket(e.key)].append(e) }

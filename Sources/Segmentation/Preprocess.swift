@@ -74,23 +74,13 @@ public enum Preprocess {
         gaussian(image, sigma: sigma, mode: mode, eachRow: nil)
     }
 
-    /// `gaussian` of an integer frame, read as it is (see `GreyPixel`).
-    public static func gaussian(_ image: Image<UInt16>, sigma: Double, mode: BorderMode = .reflect) -> Image<Float> {
-        gaussian(image, sigma: sigma, mode: mode, eachRow: nil)
-    }
-
-    /// Generic core, specialised inside this module (public entry points are concrete so that
-    /// callers in other modules never run the unspecialised code).
-    static func gaussian<P: GreyPixel>(any image: Image<P>, sigma: Double, mode: BorderMode = .reflect) -> Image<Float> {
-        gaussian(image, sigma: sigma, mode: mode, eachRow: nil)
-    }
-
     /// `gaussian`, with `eachRow(y, row)` called on every output row as soon as it is done
     /// (to fuse a per-row step such as removing the illumination into the same pass). One row
     /// at a time: the vertical pass for row y (rounded to `Float`, as scipy stores it), then the
     /// horizontal pass on that row, so no full-size intermediate exists and the frame is read
     /// and written once. Integer frames (`GreyPixel`) are read as they are: each sample converts
-    /// to `Float` exactly, as if the frame had been converted first.
+    /// to `Float` exactly, as if the frame had been converted first. Internal and generic (it is
+    /// specialised inside this module); the public entry point takes `Float`.
     static func gaussian<P: GreyPixel>(_ image: Image<P>, sigma: Double, mode: BorderMode = .reflect,
                                        eachRow: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?) -> Image<Float> {
         let w = image.width, h = image.height

@@ -308,10 +308,9 @@ public enum Segmenter {
                 stopwatch.lap("measure", into: &timings)
                 return SegmentationResult(cells: cells, regions: regions, threshold: 0, polarity: .dark)
             }
-        }
-        if p.method == .mothermachine,
-           let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize, timings: &timings) {
-            return result
+            if let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize, timings: &timings) {
+                return result
+            }
         }
         let r = p.resolved(pixelSize: pixelSize ?? image.pixelSize)
         var stopwatch = StageStopwatch(enabled: timings != nil)

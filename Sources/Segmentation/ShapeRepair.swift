@@ -129,7 +129,7 @@ public enum ShapeRepair {
         for p in o.pixels {
             let u = Int(across(Int(p), o, w).rounded(.toNearestOrEven))
             guard abs(u) <= reach else { continue }
-            sums[u + reach] += Double(image[Int(p)].floatValue); counts[u + reach] += 1
+            sums[u + reach] += image[Int(p)].doubleValue; counts[u + reach] += 1
         }
         var best: (offset: Int, value: Double)? = nil
         for offset in (-reach)...reach where counts[offset + reach] >= 5 {

@@ -175,10 +175,7 @@ struct Segment: ParsableCommand {
         let shared = Readers(readers)
         try OrderedParallel.run(range: 0..<movie.frameCount, workers: workers, window: workers + 1, produce: { index, worker in
             // integer frames stay integer unless a flat-field correction makes them Float
-            let reader = shared.all[worker]
-            var (image, source) = Segmenter.readsIntegerFrames(parameters)
-                ? try reader.readGrey(index)
-                : try { let f = try reader.readFrame(index); return (GreyImage.float(f.image), f.source) }()
+            var (image, source) = try shared.all[worker].readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(parameters))
             do {
                 if let flat { image = .float(try Preprocess.flatField(image.asFloat, flat: flat, dark: dark)) }
                 return try Segmenter.segment(image, parameters: parameters, pixelSize: pixelSize).labels
