@@ -189,6 +189,34 @@ final class RunsTests: XCTestCase {
         }
     }
 
+    /// A colony processed in tiles gives the cells of the untiled group, pixel for pixel: with
+    /// tiles far smaller than the default (many seams, cells cut by every window), and with
+    /// halos too small for most cells (each computed again around itself, or the group whole).
+    func testTiledColonyEqualsTheUntiledColony() throws {
+        let px = 0.065, width = 1 / px
+        let p = ColonyParameters()
+        for seed in [5, 6, 7] as [UInt64] {
+            let image = Self.phaseContrastFrame(width: 420, height: 330, rods: 95, seed: seed)
+            let whole = try XCTUnwrap(ColonySegmenter.segmentGrouped(image, parameters: p, widthPixels: width,
+                                                                     polarity: .dark, tiling: .never))
+            XCTAssertEqual(whole.tiledGroups, 0)
+            XCTAssertGreaterThan(whole.cells.count, 25, "seed \(seed): a dense colony")
+            let margin = Int((3 * width).rounded(.up))
+            let tilings = [
+                ColonySegmenter.Tiling(core: 96, margin: margin, above: margin, beyond: margin + 70),
+                ColonySegmenter.Tiling(core: 128, margin: 4, above: 4, beyond: 8),
+            ]
+            for (k, tiling) in tilings.enumerated() {
+                let tiled = try XCTUnwrap(ColonySegmenter.segmentGrouped(image, parameters: p, widthPixels: width,
+                                                                         polarity: .dark, tiling: tiling))
+                if k == 0 { XCTAssertGreaterThan(tiled.tiledGroups, 0, "seed \(seed): tiles were used") }
+                let differing = zip(tiled.cells.labelImage().pixels, whole.cells.labelImage().pixels).filter { $0 != $1 }.count
+                XCTAssertEqual(differing, 0, "seed \(seed), tiling \(k): pixels labelled differently")
+                XCTAssertEqual(tiled.cells.count, whole.cells.count, "seed \(seed), tiling \(k)")
+            }
+        }
+    }
+
     /// Flooding each 4-connected part of the mask on its own gives the whole-image result when
     /// markers take raster-order ages; with skimage's shared age 0, equal-valued markers are
     /// ordered by the heap's layout and the two can differ (which this test also shows happens).
