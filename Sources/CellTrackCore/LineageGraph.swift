@@ -72,7 +72,7 @@ public struct LineageNode: Sendable, Equatable, Codable {
 /// Node indices (−1 for none) stored as 32-bit integers, half the memory of `[Int]`, read and
 /// written as `Int`. Encodes as a plain array of integers.
 public struct NodeIndexColumn: Sendable, Equatable, Codable, RandomAccessCollection {
-    @usableFromInline var storage: [Int32] = []
+    @usableFromInline var storage: [Int32] = []   // read and replaced whole by LineageGraph
 
     public init() {}
 
@@ -219,6 +219,90 @@ public struct LineageGraph: Sendable, Equatable, Codable {
 
     public mutating func markFragment(_ node: Int) {
         nodes[node].isFragment = true
+    }
+
+    /// Nodes taken out of a graph for streaming (`removePrefix`), with every index global: the
+    /// node's number in the whole movie's graph.
+    public struct Segment: Sendable, Equatable {
+        /// Global index of `nodes[0]`.
+        public var firstNode: Int
+        public var nodes: [LineageNode]
+        /// Global node indices or −1. A parent is −1 here when it was itself taken out earlier:
+        /// `assemble` restores it from that parent's children.
+        public var parent: [Int32]
+        public var firstChild: [Int32]
+        public var secondChild: [Int32]
+        /// The divisions whose mother is among `nodes`, in the order they were called.
+        public var divisions: [DivisionEvidence]
+
+        public init(firstNode: Int, nodes: [LineageNode], parent: [Int32], firstChild: [Int32], secondChild: [Int32],
+                    divisions: [DivisionEvidence]) {
+            self.firstNode = firstNode
+            self.nodes = nodes
+            self.parent = parent
+            self.firstChild = firstChild
+            self.secondChild = secondChild
+            self.divisions = divisions
+        }
+    }
+
+    /// Takes out nodes `0..<k` (their edges and divisions), for a caller that streams a movie
+    /// and stores what no longer changes. `offset` is the global index of node 0; the returned
+    /// segment holds global indices. The graph keeps nodes `k...` renumbered from 0 (and its first
+    /// and last frame); an edge from
+    /// a removed parent is dropped from the kept child (the segment's child columns hold it).
+    /// Division evidence keeps global indices throughout: the caller adds `offset` itself when
+    /// it records divisions (`Tracker` does).
+    public mutating func removePrefix(_ k: Int, offset: Int) -> Segment {
+        precondition(k >= 0 && k <= nodes.count, "prefix length")
+        func global(_ v: Int32) -> Int32 { v < 0 ? -1 : v + Int32(offset) }
+        var segment = Segment(firstNode: offset, nodes: Array(nodes[..<k]),
+                              parent: parent.storage[..<k].map(global), firstChild: firstChild.storage[..<k].map(global),
+                              secondChild: secondChild.storage[..<k].map(global), divisions: [])
+        let end = offset + k
+        let split = divisions.firstIndex { $0.mother >= end } ?? divisions.count
+        segment.divisions = Array(divisions[..<split])
+        divisions.removeFirst(split)
+        func local(_ v: Int32) -> Int32 { v < Int32(k) ? -1 : v - Int32(k) }
+        nodes.removeFirst(k)
+        parent.storage = parent.storage[k...].map(local)
+        firstChild.storage = firstChild.storage[k...].map(local)
+        secondChild.storage = secondChild.storage[k...].map(local)
+        return segment
+    }
+
+    /// The whole graph from the segments taken out (`next` gives them in order, contiguous from
+    /// node 0, then nil) and the rest, `tail`, whose node 0 follows the last segment. Division
+    /// evidence is taken as global (see `removePrefix`). The result equals the graph that was
+    /// never split. `capacity`: the total node count, if known.
+    public init(assembling next: () throws -> Segment?, tail: LineageGraph, capacity: Int = 0) rethrows {
+        nodes.reserveCapacity(capacity)
+        parent.storage.reserveCapacity(capacity)
+        firstChild.storage.reserveCapacity(capacity)
+        secondChild.storage.reserveCapacity(capacity)
+        while let s = try next() {
+            precondition(s.firstNode == nodes.count, "segments out of order")
+            nodes += s.nodes
+            parent.storage += s.parent
+            firstChild.storage += s.firstChild
+            secondChild.storage += s.secondChild
+            divisions += s.divisions
+        }
+        let offset = Int32(nodes.count)
+        func global(_ v: Int32) -> Int32 { v < 0 ? -1 : v + offset }
+        nodes += tail.nodes
+        parent.storage += tail.parent.storage.map(global)
+        firstChild.storage += tail.firstChild.storage.map(global)
+        secondChild.storage += tail.secondChild.storage.map(global)
+        divisions += tail.divisions
+        // parents dropped by removePrefix: from their children
+        for p in 0..<nodes.count {
+            let a = firstChild.storage[p], b = secondChild.storage[p]
+            if a >= 0 { parent.storage[Int(a)] = Int32(p) }
+            if b >= 0 { parent.storage[Int(b)] = Int32(p) }
+        }
+        firstFrame = tail.firstFrame   // removePrefix keeps them
+        lastFrame = tail.lastFrame
     }
 
     /// Checks every invariant; throws the first violation found.

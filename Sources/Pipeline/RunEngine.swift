@@ -284,6 +284,9 @@ public enum RunEngine {
         let config = request.configuration
         let frameCount = reader.frameCount
         var tracker = try Tracker(parameters: config.linking)
+        // frozen graph nodes leave memory as the movie streams (GraphSpill), so memory does not
+        // grow with the movie's length
+        let spill = try GraphSpill(directory: spillDirectory(request.databasePath))
         var cellCount = 0
 
         // Resume: feed the committed frames back to the linker from the stored masks.
@@ -292,6 +295,7 @@ public enum RunEngine {
             let labels = try store.labelImage(movieID: movieID, frameIndex: index)
             let regions = try store.cells(movieID: movieID, frameIndex: index).map(\.region)
             try link(&tracker, index: index, cells: LabelRuns(labels), regions: regions, reader: reader)
+            if let frozen = tracker.removeFrozen() { try spill.append(frozen) }
             cellCount += regions.count
         }
 
@@ -314,6 +318,7 @@ public enum RunEngine {
                              pixelSize: pixelSize, interval: interval)
         }, consume: { index, frame in
             try link(&tracker, index: index, cells: frame.runs, regions: frame.regions, reader: reader)
+            if let frozen = tracker.removeFrozen() { try spill.append(frozen) }
             if processed == 0 { try beforeFirstCommit() }
             try store.writeFrame(frame.record, cells: frame.cells, movieID: movieID)
             processed += 1
@@ -327,13 +332,21 @@ public enum RunEngine {
             return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, lineage: nil)
         }
 
-        let graph = tracker.takeFinished()
+        let graph = try tracker.takeFinished(segments: spill.reader())
         let times = (0..<frameCount).map { Double($0) * interval }
         let lineage = try LineageBuilder.build(graph: graph, frameTimesMin: times, parameters: config.lineage)
         let records = LineageRecords.make(graph: graph, lineage: lineage, pixelSizeUm: pixelSize)
         try store.replaceLineage(movieID: movieID, tracks: records.tracks, divisions: records.divisions,
                                  assignments: records.assignments)
         return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, lineage: lineage)
+    }
+
+    /// The temporary graph file goes beside the database (the volume meant for large output),
+    /// unless `TMPDIR` is set.
+    static func spillDirectory(_ databasePath: String) -> String? {
+        if ProcessInfo.processInfo.environment["TMPDIR"] != nil { return nil }
+        let dir = (databasePath as NSString).deletingLastPathComponent
+        return dir.isEmpty ? "." : dir
     }
 
     private static func link(_ tracker: inout Tracker, index: Int, cells: LabelRuns, regions: [Region],

@@ -25,8 +25,11 @@ public struct FrameDrift: Sendable, Equatable, Codable {
 /// ```
 public struct Tracker: Sendable {
     public let parameters: LinkingParameters
-    /// Graph of direct frame-to-frame links so far (before `finish`'s repairs).
+    /// Graph of direct frame-to-frame links so far (before `finish`'s repairs); after
+    /// `removeFrozen`, only the nodes not yet taken out, numbered from `firstHeldNode`.
     public private(set) var graph = LineageGraph()
+    /// Global index of `graph`'s node 0 (the nodes taken out by `removeFrozen` before it).
+    public private(set) var firstHeldNode = 0
     /// One entry per linked frame pair.
     public private(set) var drifts: [FrameDrift] = []
 
@@ -69,7 +72,7 @@ public struct Tracker: Sendable {
         nodeIDs.reserveCapacity(sorted.count)
         for r in sorted {
             let border = r.minX <= 0 || r.minY <= 0 || r.maxX >= labels.width || r.maxY >= labels.height
-            nodeIDs.append(graph.addNode(LineageNode(frame: index, label: r.label, centroidX: r.centroidX,
+            nodeIDs.append(firstHeldNode + graph.addNode(LineageNode(frame: index, label: r.label, centroidX: r.centroidX,
                                                      centroidY: r.centroidY, area: r.area, length: r.length,
                                                      touchesBorder: border)))
             successor.append(-1)
@@ -78,27 +81,30 @@ public struct Tracker: Sendable {
         let current = FrameCells(frame: index, width: labels.width, height: labels.height, runs: runs,
                                  x: sorted.map(\.centroidX), y: sorted.map(\.centroidY),
                                  area: sorted.map(\.area), nodes: nodeIDs,
-                                 border: nodeIDs.map { graph.nodes[$0].touchesBorder }, pixelSize: pixelSize)
+                                 border: nodeIDs.map { graph.nodes[$0 - firstHeldNode].touchesBorder }, pixelSize: pixelSize)
         if graph.firstFrame < 0 { graph.firstFrame = index }
         graph.lastFrame = index
         if let prev = previous {
             let hint = drifts.last.map { (Int($0.dx.rounded()), Int($0.dy.rounded())) } ?? (0, 0)
             let result = FrameLinker(parameters: parameters).link(prev, current, shiftHint: hint)
             drifts.append(FrameDrift(frame: index, dx: result.driftX, dy: result.driftY, method: result.driftMethod))
+            // node ids are global; the graph holds nodes from `firstHeldNode` on (division
+            // evidence stays global, see `LineageGraph.removePrefix`)
+            let held = firstHeldNode
             for (m, j) in result.assignment.enumerated() where j >= 0 && !result.dividing.contains(m) {
-                try graph.link(parent: prev.nodes[m], child: current.nodes[j])
+                try graph.link(parent: prev.nodes[m] - held, child: current.nodes[j] - held)
             }
             for d in result.divisions {
                 let mother = prev.nodes[d.mother]
-                try graph.link(parent: mother, child: current.nodes[d.daughterA])
-                try graph.link(parent: mother, child: current.nodes[d.daughterB])
+                try graph.link(parent: mother - held, child: current.nodes[d.daughterA] - held)
+                try graph.link(parent: mother - held, child: current.nodes[d.daughterB] - held)
                 graph.divisions.append(DivisionEvidence(mother: mother, daughterA: current.nodes[d.daughterA],
                                                         daughterB: current.nodes[d.daughterB], overlapA: d.overlapA,
                                                         overlapB: d.overlapB, sizeRatio: d.sizeRatio, adjacent: d.adjacent))
             }
             for (m, s) in result.successor.enumerated() where s.current >= 0 {
-                successor[prev.nodes[m]] = current.nodes[s.current]
-                successorFraction[prev.nodes[m]] = s.fraction
+                successor[prev.nodes[m] - held] = current.nodes[s.current]
+                successorFraction[prev.nodes[m] - held] = s.fraction
             }
         }
         previous = current
@@ -106,8 +112,10 @@ public struct Tracker: Sendable {
 
     /// Everything the tracker keeps besides the previous frame's label image: small per-cell
     /// records, so a pipeline can store it with each committed frame and resume after a crash.
+    /// Needs every node held (no `removeFrozen`).
     public func checkpoint() -> TrackerCheckpoint {
-        TrackerCheckpoint(parameters: parameters, graph: graph, drifts: drifts, successor: Array(successor),
+        precondition(firstHeldNode == 0, "checkpoint after removeFrozen")
+        return TrackerCheckpoint(parameters: parameters, graph: graph, drifts: drifts, successor: Array(successor),
                           successorFraction: successorFraction, maxDisplacementPx: maxDisplacementPx)
     }
 
@@ -164,8 +172,61 @@ public struct Tracker: Sendable {
     /// The finished graph: one-frame splits and merges repaired (if enabled), then gaps of up to
     /// `maxGapFrames` missing frames closed by a global assignment. Does not change the tracker.
     public func finish() -> LineageGraph {
+        precondition(firstHeldNode == 0, "finish after removeFrozen: use takeFinished(segments:)")
         var g = graph
         repair(&g)
+        return g
+    }
+
+    /// Takes out the nodes that no later frame can change: those of frames before the previous
+    /// one (links only ever join the previous frame to the new one; the repairs run at the end).
+    /// A streaming caller stores the segment and gives it back to `takeFinished(adding:)`, so the
+    /// tracker's memory stays bounded by a few frames. Nil when there is nothing to take out.
+    public mutating func removeFrozen() -> TrackerSegment? {
+        guard let prev = previous else { return nil }
+        var k = 0
+        while k < graph.count && graph.nodes[k].frame < prev.frame { k += 1 }
+        guard k > 0 else { return nil }
+        let segment = TrackerSegment(graph: graph.removePrefix(k, offset: firstHeldNode),
+                                     successor: successor[..<k].map { Int32(truncatingIfNeeded: $0) },
+                                     successorFraction: Array(successorFraction[..<k]))
+        successor = NodeIndexColumn(successor[k...])
+        successorFraction.removeFirst(k)
+        firstHeldNode += k
+        return segment
+    }
+
+    /// `takeFinished()` for a tracker whose frozen nodes were taken out: `next` gives every
+    /// segment `removeFrozen` returned, in that order, then nil (read back one at a time, so
+    /// they need not all be in memory at once). The result equals the graph of a tracker that
+    /// kept everything.
+    public mutating func takeFinished(segments next: () throws -> TrackerSegment?) rethrows -> LineageGraph {
+        var tail = LineageGraph()
+        swap(&tail, &graph)
+        let total = firstHeldNode + tail.count
+        var allSuccessors: [Int] = []
+        var allFractions: [Double] = []
+        allSuccessors.reserveCapacity(total)
+        allFractions.reserveCapacity(total)
+        var g = try LineageGraph(assembling: {
+            guard let s = try next() else { return nil }
+            allSuccessors += s.successor.map(Int.init)
+            allFractions += s.successorFraction
+            return s.graph
+        }, tail: tail, capacity: total)
+        precondition(g.count == total, "every segment, once")
+        tail = LineageGraph()
+        allSuccessors += successor
+        allFractions += successorFraction
+        successor = NodeIndexColumn(allSuccessors)
+        allSuccessors = []
+        successorFraction = allFractions
+        allFractions = []
+        firstHeldNode = 0
+        previous = nil
+        repair(&g)
+        successor = NodeIndexColumn()
+        successorFraction = []
         return g
     }
 
@@ -173,6 +234,7 @@ public struct Tracker: Sendable {
     /// to it, and a movie's graph is 64 bytes per cell: 48 MB for 750,000 cells). The
     /// tracker is empty afterwards.
     public mutating func takeFinished() -> LineageGraph {
+        precondition(firstHeldNode == 0, "takeFinished(adding:) after removeFrozen")
         var g = LineageGraph()
         swap(&g, &graph)
         previous = nil
@@ -191,6 +253,20 @@ public struct Tracker: Sendable {
             GraphRepair.closeGaps(&g, drifts: drifts, maxGapFrames: parameters.maxGapFrames,
                                   maxDisplacementPx: maxDisplacementPx, maxCost: parameters.gapClosingMaxCost)
         }
+    }
+}
+
+/// Nodes a streaming tracker no longer changes (`Tracker.removeFrozen`), global indices.
+public struct TrackerSegment: Sendable, Equatable {
+    public var graph: LineageGraph.Segment
+    /// Per node: the node of the next frame holding most of its pixels (−1), and that fraction.
+    public var successor: [Int32]
+    public var successorFraction: [Double]
+
+    public init(graph: LineageGraph.Segment, successor: [Int32], successorFraction: [Double]) {
+        self.graph = graph
+        self.successor = successor
+        self.successorFraction = successorFraction
     }
 }
 

@@ -174,6 +174,37 @@ final class RandomMovieTests: XCTestCase {
         XCTAssertThrowsError(try Tracker(resuming: whole.checkpoint(), lastLabels: movie.frames[0], lastRegions: regionsOf(movie.frames[0])))
     }
 
+    /// Taking frozen nodes out as the movie streams (every frame, or now and then) and giving
+    /// them back at the end gives the graph of a tracker that kept everything, repairs included;
+    /// the tracker holds only the last two frames' nodes meanwhile.
+    func testFrozenSegmentsGiveBackTheWholeGraph() throws {
+        for seed: UInt64 in [21, 22, 23] {
+            let movie = LaneMovie(seed: seed, frames: 30, dropProbability: 0.05)
+            let (whole, _) = try track(movie.frames)
+            let expected = whole.finish()
+            XCTAssertGreaterThan(expected.divisions.count, 3, "seed \(seed)")
+            for every in [1, 4] {
+                var tracker = try Tracker()
+                var segments: [TrackerSegment] = []
+                for (i, frame) in movie.frames.enumerated() {
+                    try tracker.addFrame(index: i, labels: frame, regions: regionsOf(frame))
+                    if i % every == 0, let frozen = tracker.removeFrozen() {
+                        XCTAssertEqual(frozen.graph.firstNode, segments.last.map { $0.graph.firstNode + $0.graph.nodes.count } ?? 0)
+                        segments.append(frozen)
+                    }
+                    let heldFrames = Set(tracker.graph.nodes.map(\.frame))
+                    if every == 1 { XCTAssertLessThanOrEqual(heldFrames.count, 2, "seed \(seed), frame \(i)") }
+                }
+                XCTAssertGreaterThan(segments.count, 3)
+                var next = segments.makeIterator()
+                let assembled = tracker.takeFinished(segments: { next.next() })
+                XCTAssertEqual(assembled, expected, "seed \(seed), every \(every) frames")
+                try assembled.validate()
+                XCTAssertEqual(tracker.graph.count, 0)
+            }
+        }
+    }
+
     func testNoisyMoviesKeepTheInvariants() throws {
         for seed: UInt64 in [11, 12, 13, 14] {
             let movie = LaneMovie(seed: seed, frames: 30, dropProbability: 0.05)
