@@ -6,7 +6,7 @@ import Tracking
 /// streams, read back once at its end for the repairs and the lineage. Why: the graph is ~70
 /// bytes per cell (750,000 cells: 52 MB), and kept in memory it made peak RSS grow with the
 /// movie's length. The file holds plain memory images of the records, is read by this process
-/// only, and is deleted when the spill is released.
+/// only, and has no name once created (it vanishes with the process, even a killed one).
 ///
 /// ```swift
 /// let spill = try GraphSpill()
@@ -29,11 +29,13 @@ final class GraphSpill {
             throw InputError(file: path, frame: nil, problem: "cannot create the temporary file for the lineage graph")
         }
         handle = h
+        // unlinked at once: the open handle keeps it, and the system deletes it when the handle
+        // closes, even if the process is killed
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     deinit {
         try? handle.close()
-        try? FileManager.default.removeItem(atPath: path)
     }
 
     func append(_ s: TrackerSegment) throws {
