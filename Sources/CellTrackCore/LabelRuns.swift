@@ -111,10 +111,7 @@ public struct LabelRuns: Sendable, Equatable {
 
     /// Half-open bounding box of object `k` (columns `minX ..< maxX`, rows `minY ..< maxY`).
     public func boundingBox(_ k: Int) -> MaskRLE.BoundingBox {
-        let rs = runs(of: k)
-        var x0 = Int32.max, x1 = Int32.min
-        for r in rs { x0 = min(x0, r.x0); x1 = max(x1, r.x1) }
-        return MaskRLE.BoundingBox(minX: Int(x0), minY: Int(rs.first!.y), maxX: Int(x1), maxY: Int(rs.last!.y) + 1)
+        MaskRLE.BoundingBox(runs: runs(of: k))
     }
 
     /// Appends an object. Validates: label > 0 and new, runs non-empty, inside the image,

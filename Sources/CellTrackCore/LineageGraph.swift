@@ -72,7 +72,7 @@ public struct LineageNode: Sendable, Equatable, Codable {
 /// Node indices (−1 for none) stored as 32-bit integers, half the memory of `[Int]`, read and
 /// written as `Int`. Encodes as a plain array of integers.
 public struct NodeIndexColumn: Sendable, Equatable, Codable, RandomAccessCollection {
-    @usableFromInline var storage: [Int32] = []   // read and replaced whole by LineageGraph
+    @usableFromInline var storage: [Int32] = []
 
     public init() {}
 
@@ -89,6 +89,10 @@ public struct NodeIndexColumn: Sendable, Equatable, Codable, RandomAccessCollect
     }
 
     public mutating func append(_ index: Int) { storage.append(Int32(truncatingIfNeeded: index)) }
+
+    /// The stored 32-bit values, as they are (for storing a column and reading it back).
+    public init(rawValues: [Int32]) { storage = rawValues }
+    public var rawValues: [Int32] { storage }
 
     public init(from decoder: Decoder) throws { storage = try [Int32](from: decoder) }
     public func encode(to encoder: Encoder) throws { try storage.encode(to: encoder) }
@@ -249,8 +253,8 @@ public struct LineageGraph: Sendable, Equatable, Codable {
     /// Takes out nodes `0..<k` (their edges and divisions), for a caller that streams a movie
     /// and stores what no longer changes. `offset` is the global index of node 0; the returned
     /// segment holds global indices. The graph keeps nodes `k...` renumbered from 0 (and its first
-    /// and last frame); an edge from
-    /// a removed parent is dropped from the kept child (the segment's child columns hold it).
+    /// and last frame); an edge from a removed parent is dropped from the kept child (the
+    /// segment's child columns hold it).
     /// Division evidence keeps global indices throughout: the caller adds `offset` itself when
     /// it records divisions (`Tracker` does).
     public mutating func removePrefix(_ k: Int, offset: Int) -> Segment {

@@ -267,16 +267,11 @@ extension ColonySegmenter {
         static let never = Tiling(core: 1 << 24, margin: 0, above: 0, beyond: 0)   // no frame is that large
     }
 
-    /// Half-open pixel rectangle in frame coordinates.
-    struct Rect: Equatable {
-        var x0: Int, y0: Int, x1: Int, y1: Int
-        var width: Int { x1 - x0 }
-        var height: Int { y1 - y0 }
-    }
+    /// Frame rectangles of the tiling (half-open, as `LabelRuns` boxes are).
+    typealias Box = MaskRLE.BoundingBox
 
     /// Steps 3–7 on one group's crop; appends its objects (frame coordinates, with the frame
     /// index of each object's first pixel). Large groups are tiled (`Tiling`); true when it was.
-    @discardableResult
     static func processGroup(_ group: [Int], components: LabelRuns, s: Image<Float>, resolved r: ColonyParameters.Resolved,
                              parameters p: ColonyParameters, reach: Int, tiling: Tiling,
                              into found: inout [(first: Int, runs: [LabelRuns.Run])],
@@ -289,7 +284,7 @@ extension ColonySegmenter {
         }
         // steps 4–7 read only foreground pixels, their labels and a 1-px zero margin (EDT):
         // they run on the group's box + 1, not on the filters' wider crop
-        let box = Rect(x0: max(0, x0 - 1), y0: max(0, y0 - 1), x1: min(w, x1 + 1), y1: min(h, y1 + 1))
+        let box = Box(minX: max(0, x0 - 1), minY: max(0, y0 - 1), maxX: min(w, x1 + 1), maxY: min(h, y1 + 1))
         let untiledLimit = (tiling.core + tiling.above + tiling.beyond) * (tiling.core + 2 * tiling.beyond)
         if box.width * box.height > untiledLimit,
            let tiled = tiledObjects(group, box: box, components: components, s: s, resolved: r, parameters: p,
@@ -304,7 +299,7 @@ extension ColonySegmenter {
 
     /// `processGroup` over tiles; nil when a kept cell is not clear of its window's edge or two
     /// kept cells overlap (the caller then processes the group whole).
-    static func tiledObjects(_ group: [Int], box: Rect, components: LabelRuns, s: Image<Float>,
+    static func tiledObjects(_ group: [Int], box: Box, components: LabelRuns, s: Image<Float>,
                              resolved r: ColonyParameters.Resolved, parameters p: ColonyParameters, reach: Int,
                              tiling t: Tiling, times: UnsafeMutablePointer<GroupTimes>?) -> [(first: Int, runs: [LabelRuns.Run])]? {
         // cores of equal size, at most `t.core` on a side
@@ -313,11 +308,10 @@ extension ColonySegmenter {
         var kept: [(first: Int, runs: [LabelRuns.Run])] = []
         for row in 0..<rows {
             for column in 0..<columns {
-                let core = Rect(x0: box.x0 + column * coreWidth, y0: box.y0 + row * coreHeight,
-                                x1: min(box.x1, box.x0 + (column + 1) * coreWidth),
-                                y1: min(box.y1, box.y0 + (row + 1) * coreHeight))
-                let window = Rect(x0: max(box.x0, core.x0 - t.beyond), y0: max(box.y0, core.y0 - t.above),
-                                  x1: min(box.x1, core.x1 + t.beyond), y1: min(box.y1, core.y1 + t.beyond))
+                let core = Box(minX: box.minX + column * coreWidth, minY: box.minY + row * coreHeight,
+                               maxX: min(box.maxX, box.minX + (column + 1) * coreWidth),
+                               maxY: min(box.maxY, box.minY + (row + 1) * coreHeight))
+                let window = core.grown(above: t.above, around: t.beyond, within: box)
                 var (owned, unclear) = ownedObjects(group, core: core, window: window, box: box, components: components,
                                                     s: s, resolved: r, parameters: p, reach: reach, margin: t.margin,
                                                     times: times)
@@ -325,10 +319,9 @@ extension ColonySegmenter {
                 // cells are clear of the edge, so they stand); up to three times, then the whole group.
                 var firsts = Set(owned.map(\.first))
                 for _ in 0..<3 where !unclear.isEmpty {
-                    var next: [Rect] = []
+                    var next: [Box] = []
                     for u in unclear {
-                        let around = Rect(x0: max(box.x0, u.x0 - t.beyond), y0: max(box.y0, u.y0 - t.beyond),
-                                          x1: min(box.x1, u.x1 + t.beyond), y1: min(box.y1, u.y1 + t.beyond))
+                        let around = u.grown(above: t.beyond, around: t.beyond, within: box)
                         let again = ownedObjects(group, core: core, window: around, box: box, components: components,
                                                  s: s, resolved: r, parameters: p, reach: reach, margin: t.margin,
                                                  only: u, times: times)
@@ -348,30 +341,24 @@ extension ColonySegmenter {
     /// box) whose box grown by `margin` lies inside the window (or reaches the group's box where
     /// it leaves the window); and the boxes of those that do not. With `only`, just the cells
     /// whose box meets it.
-    static func ownedObjects(_ group: [Int], core: Rect, window: Rect, box: Rect, components: LabelRuns,
+    static func ownedObjects(_ group: [Int], core: Box, window: Box, box: Box, components: LabelRuns,
                              s: Image<Float>, resolved r: ColonyParameters.Resolved, parameters p: ColonyParameters,
-                             reach: Int, margin: Int, only: Rect? = nil, times: UnsafeMutablePointer<GroupTimes>?)
-        -> (owned: [(first: Int, runs: [LabelRuns.Run])], unclear: [Rect]) {
+                             reach: Int, margin: Int, only: Box? = nil, times: UnsafeMutablePointer<GroupTimes>?)
+        -> (owned: [(first: Int, runs: [LabelRuns.Run])], unclear: [Box]) {
         let w = s.width
         var owned: [(first: Int, runs: [LabelRuns.Run])] = []
-        var unclear: [Rect] = []
+        var unclear: [Box] = []
         for object in windowObjects(group, window: window, components: components, s: s, resolved: r,
                                     parameters: p, reach: reach, times: times) {
             let fy = object.first / w, fx = object.first % w
-            guard fy >= core.y0, fy < core.y1, fx >= core.x0, fx < core.x1 else { continue }
-            var bx0 = Int.max, bx1 = Int.min
-            for run in object.runs { bx0 = min(bx0, Int(run.x0)); bx1 = max(bx1, Int(run.x1)) }
-            let by0 = Int(object.runs.first!.y), by1 = Int(object.runs.last!.y) + 1
-            if let only, bx1 <= only.x0 || only.x1 <= bx0 || by1 <= only.y0 || only.y1 <= by0 { continue }
-            let clear = (window.x0 == box.x0 || bx0 - margin >= window.x0)
-                && (window.y0 == box.y0 || by0 - margin >= window.y0)
-                && (window.x1 == box.x1 || bx1 + margin <= window.x1)
-                && (window.y1 == box.y1 || by1 + margin <= window.y1)
-            if clear {
-                owned.append(object)
-            } else {
-                unclear.append(Rect(x0: bx0, y0: by0, x1: bx1, y1: by1))
-            }
+            guard fy >= core.minY, fy < core.maxY, fx >= core.minX, fx < core.maxX else { continue }
+            let b = Box(runs: object.runs)
+            if let only, b.maxX <= only.minX || only.maxX <= b.minX || b.maxY <= only.minY || only.maxY <= b.minY { continue }
+            let clear = (window.minX == box.minX || b.minX - margin >= window.minX)
+                && (window.minY == box.minY || b.minY - margin >= window.minY)
+                && (window.maxX == box.maxX || b.maxX + margin <= window.maxX)
+                && (window.maxY == box.maxY || b.maxY + margin <= window.maxY)
+            if clear { owned.append(object) } else { unclear.append(b) }
         }
         return (owned, unclear)
     }
@@ -389,7 +376,7 @@ extension ColonySegmenter {
     /// Steps 3–7 on the group's pixels inside `window` (inside the group's box + 1): the filters
     /// read `s` on the window grown by `reach`. Objects in frame coordinates, with the frame
     /// index of each object's first pixel, in raster order of those.
-    static func windowObjects(_ group: [Int], window: Rect, components: LabelRuns, s: Image<Float>,
+    static func windowObjects(_ group: [Int], window: Box, components: LabelRuns, s: Image<Float>,
                               resolved r: ColonyParameters.Resolved, parameters p: ColonyParameters, reach: Int,
                               times: UnsafeMutablePointer<GroupTimes>?) -> [(first: Int, runs: [LabelRuns.Run])] {
         let w = s.width, h = s.height
@@ -398,8 +385,8 @@ extension ColonySegmenter {
             guard let times else { return }
             let t = MathShim.threadCPUSeconds(); times.pointee[keyPath: field] += t - t0; t0 = t
         }
-        let cx0 = max(0, window.x0 - reach), cy0 = max(0, window.y0 - reach)
-        let cx1 = min(w, window.x1 + reach), cy1 = min(h, window.y1 + reach)
+        let cx0 = max(0, window.minX - reach), cy0 = max(0, window.minY - reach)
+        let cx1 = min(w, window.maxX + reach), cy1 = min(h, window.maxY + reach)
         let cw = cx1 - cx0, ch = cy1 - cy0
         var sCrop = [Float](repeating: 0, count: cw * ch)
         s.withUnsafeBufferPointer { sv in
@@ -413,9 +400,9 @@ extension ColonySegmenter {
         var fgCrop = [UInt8](repeating: 0, count: cw * ch)
         fgCrop.withUnsafeMutableBufferPointer { f in
             for k in group {
-                for run in components.runs(of: k) where Int(run.y) >= window.y0 && Int(run.y) < window.y1 {
+                for run in components.runs(of: k) where Int(run.y) >= window.minY && Int(run.y) < window.maxY {
                     let row = (Int(run.y) - cy0) * cw - cx0
-                    let lo = max(Int(run.x0), window.x0), hi = min(Int(run.x1), window.x1)
+                    let lo = max(Int(run.x0), window.minX), hi = min(Int(run.x1), window.maxX)
                     if lo < hi { for x in lo..<hi { f[row + x] = 1 } }
                 }
             }
@@ -446,8 +433,8 @@ extension ColonySegmenter {
                 }
             }
         }
-        let tx0 = window.x0 - cx0, ty0 = window.y0 - cy0
-        let tx1 = window.x1 - cx0, ty1 = window.y1 - cy0
+        let tx0 = window.minX - cx0, ty0 = window.minY - cy0
+        let tx1 = window.maxX - cx0, ty1 = window.maxY - cy0
         let tw = tx1 - tx0, th = ty1 - ty0
         func tight<P>(_ full: [P]) -> [P] {
             var out: [P] = []
@@ -472,7 +459,7 @@ extension ColonySegmenter {
                                        trim: p.trim, radius: r.interfaceRadius)
         }
         let objects = LabelRuns(local)
-        let ox = Int32(window.x0), oy = Int32(window.y0)
+        let ox = Int32(window.minX), oy = Int32(window.minY)
         var out: [(first: Int, runs: [LabelRuns.Run])] = []
         out.reserveCapacity(objects.count)
         for k in 0..<objects.count {
@@ -481,5 +468,13 @@ extension ColonySegmenter {
         }
         stamp(\.cells)
         return out
+    }
+}
+
+extension MaskRLE.BoundingBox {
+    /// Grown by `above` px upwards and `around` px left, right and down, then clipped to `limit`.
+    func grown(above: Int, around: Int, within limit: Self) -> Self {
+        Self(minX: max(limit.minX, minX - around), minY: max(limit.minY, minY - above),
+             maxX: min(limit.maxX, maxX + around), maxY: min(limit.maxY, maxY + around))
     }
 }

@@ -180,7 +180,7 @@ public struct Tracker: Sendable {
 
     /// Takes out the nodes that no later frame can change: those of frames before the previous
     /// one (links only ever join the previous frame to the new one; the repairs run at the end).
-    /// A streaming caller stores the segment and gives it back to `takeFinished(adding:)`, so the
+    /// A streaming caller stores the segment and gives it back to `takeFinished(segments:)`, so the
     /// tracker's memory stays bounded by a few frames. Nil when there is nothing to take out.
     public mutating func removeFrozen() -> TrackerSegment? {
         guard let prev = previous else { return nil }
@@ -188,9 +188,9 @@ public struct Tracker: Sendable {
         while k < graph.count && graph.nodes[k].frame < prev.frame { k += 1 }
         guard k > 0 else { return nil }
         let segment = TrackerSegment(graph: graph.removePrefix(k, offset: firstHeldNode),
-                                     successor: successor[..<k].map { Int32(truncatingIfNeeded: $0) },
+                                     successor: Array(successor.rawValues[..<k]),
                                      successorFraction: Array(successorFraction[..<k]))
-        successor = NodeIndexColumn(successor[k...])
+        successor = NodeIndexColumn(rawValues: Array(successor.rawValues[k...]))
         successorFraction.removeFirst(k)
         firstHeldNode += k
         return segment
@@ -204,21 +204,21 @@ public struct Tracker: Sendable {
         var tail = LineageGraph()
         swap(&tail, &graph)
         let total = firstHeldNode + tail.count
-        var allSuccessors: [Int] = []
+        var allSuccessors: [Int32] = []
         var allFractions: [Double] = []
         allSuccessors.reserveCapacity(total)
         allFractions.reserveCapacity(total)
         var g = try LineageGraph(assembling: {
             guard let s = try next() else { return nil }
-            allSuccessors += s.successor.map(Int.init)
+            allSuccessors += s.successor
             allFractions += s.successorFraction
             return s.graph
         }, tail: tail, capacity: total)
         precondition(g.count == total, "every segment, once")
         tail = LineageGraph()
-        allSuccessors += successor
+        allSuccessors += successor.rawValues
         allFractions += successorFraction
-        successor = NodeIndexColumn(allSuccessors)
+        successor = NodeIndexColumn(rawValues: allSuccessors)
         allSuccessors = []
         successorFraction = allFractions
         allFractions = []
@@ -234,7 +234,7 @@ public struct Tracker: Sendable {
     /// to it, and a movie's graph is 64 bytes per cell: 48 MB for 750,000 cells). The
     /// tracker is empty afterwards.
     public mutating func takeFinished() -> LineageGraph {
-        precondition(firstHeldNode == 0, "takeFinished(adding:) after removeFrozen")
+        precondition(firstHeldNode == 0, "takeFinished(segments:) after removeFrozen")
         var g = LineageGraph()
         swap(&g, &graph)
         previous = nil
