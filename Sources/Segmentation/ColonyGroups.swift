@@ -417,7 +417,7 @@ extension ColonySegmenter {
             stamp(\.crop)
             let lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, mask: fgImage)
             stamp(\.hessian)
-            let minimum = minimumFilter(sImage, size: r.darknessWindow)
+            let minimum = minimumFilter(sImage, size: r.darknessWindow, mask: fgImage)
             stamp(\.darkness)
             let tFg = Float(p.foregroundSigmas)
             let norm = Float(r.ridgeSigma * r.ridgeSigma)

@@ -436,17 +436,44 @@ extension Segmenter {
 
 extension ColonySegmenter {
     /// `scipy.ndimage.minimum_filter(image, size)` (square, odd `size`, mode `reflect`), exactly
-    /// (a minimum has no round-off). Separable van Herk/Gil-Werman, 3 comparisons per pixel and
-    /// axis. The vertical pass works on whole rows (vectorisable, no strided column access) with
-    /// rolling block buffers of `3 × size` rows; the horizontal pass on one padded row at a time.
-    static func minimumFilter(_ image: Image<Float>, size k: Int) -> Image<Float> {
+    /// (a minimum has no round-off).
+    /// - The vertical pass is van Herk/Gil-Werman (3 comparisons per pixel) on whole rows, so it
+    ///   vectorises, with rolling block buffers of `3 × size` rows.
+    /// - The horizontal pass doubles spans (minima over 1, 2, 4, … px, then two overlapping
+    ///   spans cover the window): ⌈log₂ size⌉ + 1 elementwise passes per row that vectorise,
+    ///   where van Herk's prefix minima along a row are one serial chain.
+    /// - `mask`: when given, only pixels of each row between its first and last mask pixel are
+    ///   computed (exactly as without a mask); the others are left unspecified. The colony method
+    ///   reads the darkness on the foreground only.
+    static func minimumFilter(_ image: Image<Float>, size k: Int, mask: Mask? = nil) -> Image<Float> {
         precondition(k >= 1 && k % 2 == 1, "size must be odd and positive")
         let w = image.width, h = image.height
         let rad = k / 2
         guard rad > 0, w > 0, h > 0 else { return image }
+        precondition(mask.map { $0.width == w && $0.height == h } ?? true, "mask size")
         @inline(__always) func reflect(_ i: Int, _ n: Int) -> Int { BorderMode.reflect.index(i, count: n) }
+        // rows and columns wanted: each row's mask extent (xmin > xmax: none)
+        var xmin = [Int](repeating: 0, count: h), xmax = [Int](repeating: w - 1, count: h)
+        var y0 = 0, y1 = h - 1, c0 = 0, c1 = w - 1
+        if let mask {
+            y0 = h; y1 = -1
+            var gx0 = w, gx1 = -1
+            mask.withUnsafeBufferPointer { m in
+                for y in 0..<h {
+                    var first = w, last = -1
+                    for x in 0..<w where m[y * w + x] != 0 { if first == w { first = x }; last = x }
+                    xmin[y] = first; xmax[y] = last
+                    if last >= 0 { y0 = min(y0, y); y1 = y; gx0 = min(gx0, first); gx1 = max(gx1, last) }
+                }
+            }
+            guard y1 >= 0 else { return Image(uncheckedWidth: w, height: h, pixels: [Float](repeating: 0, count: w * h),
+                                              pixelSize: image.pixelSize) }
+            // the horizontal pass reads [xmin − rad, xmax + rad] reflected: inside [c0, c1]
+            c0 = max(0, gx0 - rad); c1 = min(w - 1, gx1 + rad)
+        }
         var mid = [Float](repeating: 0, count: w * h)
-        // vertical: extended rows e = 0..<h+2rad map to source rows reflect(e − rad); beyond: +inf
+        // vertical: output row y is the minimum of extended rows e = y…y+2rad, where extended row
+        // e is source row reflect(e − rad) below h + 2rad and +inf beyond; blocks start at y0
         let padded = h + 2 * rad
         var gCur = [Float](repeating: 0, count: k * w), gNext = gCur, hBlock = gCur
         image.withUnsafeBufferPointer { src in
@@ -454,17 +481,17 @@ extension ColonySegmenter {
                 // prefix minima of block b into g
                 func prefix(_ b: Int, _ g: UnsafeMutablePointer<Float>) {
                     for i in 0..<k {
-                        let e = b * k + i
+                        let e = y0 + b * k + i
                         let o = g + i * w
                         if e >= padded {
-                            for x in 0..<w { o[x] = .infinity }
+                            for x in c0...c1 { o[x] = .infinity }
                         } else {
                             let s = reflect(e - rad, h) * w
                             if i == 0 {
-                                for x in 0..<w { o[x] = src[s + x] }
+                                for x in c0...c1 { o[x] = src[s + x] }
                             } else {
                                 let p = o - w
-                                for x in 0..<w { o[x] = min(p[x], src[s + x]) }
+                                for x in c0...c1 { o[x] = min(p[x], src[s + x]) }
                             }
                         }
                     }
@@ -476,26 +503,26 @@ extension ColonySegmenter {
                             let hh = hb.baseAddress!
                             prefix(0, cur)
                             var b = 0
-                            while b * k < h {
+                            while y0 + b * k <= y1 {
                                 // suffix minima of block b
                                 for i in stride(from: k - 1, through: 0, by: -1) {
-                                    let e = b * k + i
+                                    let e = y0 + b * k + i
                                     let o = hh + i * w
                                     let v: UnsafePointer<Float>? = e < padded ? UnsafePointer(src.baseAddress! + reflect(e - rad, h) * w) : nil
                                     if i == k - 1 {
-                                        if let v { for x in 0..<w { o[x] = v[x] } } else { for x in 0..<w { o[x] = .infinity } }
+                                        if let v { for x in c0...c1 { o[x] = v[x] } } else { for x in c0...c1 { o[x] = .infinity } }
                                     } else {
                                         let p = o + w
-                                        if let v { for x in 0..<w { o[x] = min(p[x], v[x]) } } else { for x in 0..<w { o[x] = p[x] } }
+                                        if let v { for x in c0...c1 { o[x] = min(p[x], v[x]) } } else { for x in c0...c1 { o[x] = p[x] } }
                                     }
                                 }
                                 prefix(b + 1, next)
                                 for i in 0..<k {
-                                    let y = b * k + i
-                                    if y >= h { break }
+                                    let y = y0 + b * k + i
+                                    if y > y1 { break }
                                     let hrow = hh + i * w
                                     let grow = i == 0 ? cur + (k - 1) * w : next + (i - 1) * w
-                                    for x in 0..<w { dst[y * w + x] = min(hrow[x], grow[x]) }
+                                    for x in c0...c1 { dst[y * w + x] = min(hrow[x], grow[x]) }
                                 }
                                 swap(&cur, &next)
                                 b += 1
@@ -505,27 +532,26 @@ extension ColonySegmenter {
                 }
             }
         }
-        // horizontal, one row at a time
-        let paddedW = w + 2 * rad
-        let blocks = (paddedW + k - 1) / k
-        var ext = [Float](repeating: .infinity, count: blocks * k)
-        var g = ext, hs = ext
+        // horizontal, one row at a time: spans of 1, 2, 4, … px, then two overlapping spans
+        var span = 1
+        while span * 2 <= k { span *= 2 }
+        var ext = [Float](repeating: 0, count: w + 2 * rad), other = ext
         mid.withUnsafeMutableBufferPointer { m in
-            ext.withUnsafeMutableBufferPointer { ext in
-                g.withUnsafeMutableBufferPointer { g in
-                    hs.withUnsafeMutableBufferPointer { hs in
-                        for y in 0..<h {
-                            let row = y * w
-                            for i in 0..<paddedW { ext[i] = m[row + reflect(i - rad, w)] }
-                            for b in 0..<blocks {
-                                let s = b * k
-                                g[s] = ext[s]
-                                for i in 1..<k { g[s + i] = min(g[s + i - 1], ext[s + i]) }
-                                hs[s + k - 1] = ext[s + k - 1]
-                                for i in stride(from: k - 2, through: 0, by: -1) { hs[s + i] = min(hs[s + i + 1], ext[s + i]) }
-                            }
-                            for x in 0..<w { m[row + x] = min(hs[x], g[x + k - 1]) }
+            ext.withUnsafeMutableBufferPointer { e in
+                other.withUnsafeMutableBufferPointer { o in
+                    for y in y0...y1 where xmin[y] <= xmax[y] {
+                        let row = y * w, lo = xmin[y], count = xmax[y] - lo + 1
+                        let n = count + 2 * rad
+                        var a = e.baseAddress!, b = o.baseAddress!
+                        for i in 0..<n { a[i] = m[row + reflect(lo + i - rad, w)] }
+                        var s = 1
+                        while s < span {   // a[i] = minimum of [i, i + s): valid for i ≤ n − s
+                            for i in 0..<(n - 2 * s + 1) { b[i] = min(a[i], a[i + s]) }
+                            swap(&a, &b)
+                            s *= 2
                         }
+                        let shift = k - span
+                        for x in 0..<count { m[row + lo + x] = min(a[x], a[x + shift]) }
                     }
                 }
             }

@@ -58,8 +58,16 @@ extension Watershed {
 
 /// Radix heap on (float key, age) for a monotone sequence of pops: every push must be ≥ the last
 /// popped key (the first pops may follow any number of pushes). Pops in (value, age) order when
-/// ages are unique.
-struct MonotoneRadixQueue {
+/// pushes come in increasing age, as the flood's do.
+///
+/// Why no bucket is ever sorted: each bucket stays in push order, which is age order. A direct
+/// push appends the youngest entry; a redistribution empties the lowest non-empty bucket into
+/// buckets that are all empty (they lie below it), keeping its order. So bucket 0, the entries
+/// equal to the last pop, leaves oldest first.
+///
+/// Flat storage (one growable buffer per bucket, no nested arrays): the nested `[[Entry]]` it
+/// replaces spent a third of its time in uniqueness checks and bounds checks.
+struct MonotoneRadixQueue: ~Copyable {
     /// 12 bytes: the value is recovered from the key (−0 comes back as +0, which compares alike).
     struct Entry {
         var key: UInt32
@@ -67,15 +75,33 @@ struct MonotoneRadixQueue {
         var index: Int32
         var value: Float { MonotoneRadixQueue.value(key) }
     }
+    private static let bucketCount = 33
     /// Buckets whose storage exceeds this many entries give it back when they empty: the first
     /// redistribution of a dense frame's markers would otherwise keep tens of MB per bucket.
     private static let keptCapacity = 1 << 16
-    private var buckets = [[Entry]](repeating: [], count: 33)
-    /// Entries per bucket of one redistribution (kept: redistributions are frequent).
-    private var counts = [Int](repeating: 0, count: 33)
+    private let storage: UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>
+    private let sizes: UnsafeMutablePointer<Int>
+    private let capacities: UnsafeMutablePointer<Int>
+    private let counts: UnsafeMutablePointer<Int>   // scratch of a redistribution
     private var head = 0          // next entry of bucket 0
     private var last: UInt32 = 0  // key of the last pop (0: below every finite float)
     private(set) var count = 0
+
+    init() {
+        storage = .allocate(capacity: Self.bucketCount)
+        storage.initialize(repeating: nil, count: Self.bucketCount)
+        sizes = .allocate(capacity: Self.bucketCount)
+        sizes.initialize(repeating: 0, count: Self.bucketCount)
+        capacities = .allocate(capacity: Self.bucketCount)
+        capacities.initialize(repeating: 0, count: Self.bucketCount)
+        counts = .allocate(capacity: Self.bucketCount)
+        counts.initialize(repeating: 0, count: Self.bucketCount)
+    }
+
+    deinit {
+        for b in 0..<Self.bucketCount { storage[b]?.deallocate() }
+        storage.deallocate(); sizes.deallocate(); capacities.deallocate(); counts.deallocate()
+    }
 
     /// Order-preserving map of finite floats to unsigned keys; −0 and +0 map alike.
     @inline(__always) static func key(_ v: Float) -> UInt32 {
@@ -92,37 +118,73 @@ struct MonotoneRadixQueue {
         key == last ? 0 : 32 - (key ^ last).leadingZeroBitCount
     }
 
+    /// Room for `extra` more entries in bucket `b` (at least doubling, so pushes are amortised O(1)).
+    @inline(__always) private func reserve(_ b: Int, extra: Int) {
+        let needed = sizes[b] + extra
+        guard needed > capacities[b] else { return }
+        let capacity = max(needed, 2 * capacities[b], 64)
+        let grown = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
+        if let old = storage[b] {
+            grown.moveInitialize(from: old, count: sizes[b])
+            old.deallocate()
+        }
+        storage[b] = grown
+        capacities[b] = capacity
+    }
+
+    /// Bucket `b` emptied; a large buffer is given back.
+    @inline(__always) private func clear(_ b: Int) {
+        sizes[b] = 0
+        if capacities[b] > Self.keptCapacity {
+            storage[b]?.deallocate()
+            storage[b] = nil
+            capacities[b] = 0
+        }
+    }
+
     mutating func push(value: Float, age: Int32, index: Int32) {
         let k = Self.key(value)
-        buckets[bucket(k)].append(Entry(key: k, age: age, index: index))
+        let b = bucket(k)
+        if sizes[b] == capacities[b] { reserve(b, extra: 1) }
+        storage[b].unsafelyUnwrapped[sizes[b]] = Entry(key: k, age: age, index: index)
+        sizes[b] += 1
         count += 1
     }
 
     mutating func pop() -> Entry? {
         guard count > 0 else { return nil }
-        if head == buckets[0].count {
-            buckets[0].removeAll(keepingCapacity: buckets[0].capacity <= Self.keptCapacity)
+        if head == sizes[0] {
+            clear(0)
             head = 0
             var i = 1
-            while buckets[i].isEmpty { i += 1 }
-            var items: [Entry] = []
-            swap(&items, &buckets[i])
+            while sizes[i] == 0 { i += 1 }
+            let items = storage[i].unsafelyUnwrapped, n = sizes[i]
             var lowest = UInt32.max
-            for e in items where e.key < lowest { lowest = e.key }
+            for j in 0..<n where items[j].key < lowest { lowest = items[j].key }
             last = lowest
-            // every one lands below i; counted first so each bucket grows once, to its size
-            for b in 0..<i { counts[b] = 0 }
-            for e in items { counts[bucket(e.key)] += 1 }
-            for b in 0..<i where counts[b] > 0 { buckets[b].reserveCapacity(buckets[b].count + counts[b]) }
-            for e in items { buckets[bucket(e.key)].append(e) }
-            if items.capacity <= Self.keptCapacity {
-                items.removeAll(keepingCapacity: true)
-                swap(&items, &buckets[i])
+            // Every entry lands in an (empty) bucket below i. Most redistributions move a few
+            // entries (the relief's values are nearly all distinct): those grow buckets as
+            // pushes do; large ones are counted first so each bucket grows once, to its size.
+            if n > 64 {
+                for b in 0..<i { counts[b] = 0 }
+                for j in 0..<n { counts[bucket(items[j].key)] += 1 }
+                for b in 0..<i where counts[b] > 0 { reserve(b, extra: counts[b]) }
+                for j in 0..<n {
+                    let e = items[j], b = bucket(e.key)
+                    storage[b].unsafelyUnwrapped[sizes[b]] = e
+                    sizes[b] += 1
+                }
+            } else {
+                for j in 0..<n {
+                    let e = items[j], b = bucket(e.key)
+                    if sizes[b] == capacities[b] { reserve(b, extra: 1) }
+                    storage[b].unsafelyUnwrapped[sizes[b]] = e
+                    sizes[b] += 1
+                }
             }
-            // equal keys leave by age; later pushes of this key are younger than all of them
-            if buckets[0].count > 1 { buckets[0].sort { $0.age < $1.age } }
+            clear(i)
         }
-        let e = buckets[0][head]
+        let e = storage[0].unsafelyUnwrapped[head]
         head += 1
         count -= 1
         return e

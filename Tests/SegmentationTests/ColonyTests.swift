@@ -124,6 +124,30 @@ final class ColonyTests: XCTestCase {
         }
     }
 
+    /// With a mask, every pixel between a row's first and last mask pixel is exact.
+    func testMaskedMinimumFilterIsExactOnTheMask() {
+        var rng = SplitMix64(seed: 78)
+        for (w, h, size) in [(30, 20, 3), (30, 20, 7), (17, 45, 31), (5, 4, 9), (1, 12, 3), (64, 64, 25), (40, 3, 5)] {
+            let img = Self.randomImage(width: w, height: h, rng: &rng)
+            let full = Morphology.greyFilter(img, size: size, maximum: false).pixels
+            for density in [0.0, 0.02, 0.3] {
+                let mask = Mask(uncheckedWidth: w, height: h,
+                                pixels: (0..<(w * h)).map { _ in rng.unit() < density ? 1 : 0 })
+                let masked = ColonySegmenter.minimumFilter(img, size: size, mask: mask).pixels
+                var checked = 0
+                for y in 0..<h {
+                    let row = (0..<w).filter { mask.pixels[y * w + $0] != 0 }
+                    guard let first = row.first, let last = row.last else { continue }
+                    for x in first...last {
+                        XCTAssertEqual(masked[y * w + x], full[y * w + x], "\(w)x\(h) size \(size) at \(x),\(y)")
+                        checked += 1
+                    }
+                }
+                XCTAssertEqual(checked > 0, mask.pixels.contains(1))
+            }
+        }
+    }
+
     func testBackgroundPeakFindsTheUpperPopulation() {
         // 70 % background N(1000, 20), 30 % dark cells N(600, 50): level ≈ 1000, spread ≈ 20
         var rng = SplitMix64(seed: 3)

@@ -307,6 +307,38 @@ final class ReferenceTests: XCTestCase {
 
 /// The radix-queue flood against the heap flood it replaces (the slow, obviously ordered one).
 final class MonotoneFloodTests: XCTestCase {
+    /// The queue alone against a sorted list: bursts of pushes (small and large redistributions,
+    /// ties, −0/+0, negative values) between runs of pops, each push ≥ the last pop.
+    func testRadixQueuePopsInValueThenAgeOrder() {
+        var rng = SplitMix64(seed: 7)
+        for trial in 0..<20 {
+            var queue = MonotoneRadixQueue()
+            var pending: [(value: Float, age: Int32)] = []   // the slow queue
+            var age: Int32 = 0, last: Float = -1e6
+            for _ in 0..<30 {
+                let burst = [1, 5, 70, 3000][Int(rng.unit() * 4)]
+                for _ in 0..<burst {
+                    let step = trial % 2 == 0 ? Float((rng.unit() * 4).rounded(.down)) : Float(rng.unit() * 100)
+                    var v = max(last, -50) + step
+                    if v == 0 && rng.unit() < 0.5 { v = -0.0 }
+                    age += 1
+                    queue.push(value: v, age: age, index: age)
+                    pending.append((v, age))
+                }
+                pending.sort { $0.value != $1.value ? $0.value < $1.value : $0.age < $1.age }
+                let pops = Int(rng.unit() * Double(pending.count + 1))
+                for expected in pending[..<pops] {
+                    guard let e = queue.pop() else { return XCTFail("queue empty early, trial \(trial)") }
+                    XCTAssertEqual(e.value, expected.value, "trial \(trial)")
+                    XCTAssertEqual(e.age, expected.age, "trial \(trial)")
+                    last = e.value
+                }
+                pending.removeFirst(pops)
+                XCTAssertEqual(queue.count, pending.count)
+            }
+        }
+    }
+
     func testRadixFloodEqualsHeapFloodWithRasterAges() {
         var rng = SplitMix64(seed: 31)
         for trial in 0..<40 {
