@@ -453,18 +453,14 @@ extension ColonySegmenter {
         precondition(mask.map { $0.width == w && $0.height == h } ?? true, "mask size")
         @inline(__always) func reflect(_ i: Int, _ n: Int) -> Int { BorderMode.reflect.index(i, count: n) }
         // rows and columns wanted: each row's mask extent (xmin > xmax: none)
-        var xmin = [Int](repeating: 0, count: h), xmax = [Int](repeating: w - 1, count: h)
+        let rows = mask.map { RowExtents($0) } ?? RowExtents(width: w, height: h)
+        let xmin = rows.first, xmax = rows.last
         var y0 = 0, y1 = h - 1, c0 = 0, c1 = w - 1
-        if let mask {
+        if mask != nil {
             y0 = h; y1 = -1
             var gx0 = w, gx1 = -1
-            mask.withUnsafeBufferPointer { m in
-                for y in 0..<h {
-                    var first = w, last = -1
-                    for x in 0..<w where m[y * w + x] != 0 { if first == w { first = x }; last = x }
-                    xmin[y] = first; xmax[y] = last
-                    if last >= 0 { y0 = min(y0, y); y1 = y; gx0 = min(gx0, first); gx1 = max(gx1, last) }
-                }
+            for y in 0..<h where xmin[y] <= xmax[y] {
+                y0 = min(y0, y); y1 = y; gx0 = min(gx0, xmin[y]); gx1 = max(gx1, xmax[y])
             }
             guard y1 >= 0 else { return Image(uncheckedWidth: w, height: h, pixels: [Float](repeating: 0, count: w * h),
                                               pixelSize: image.pixelSize) }
@@ -599,13 +595,7 @@ extension ColonySegmenter {
 
         // 6. edges: trim, gap near contacts, size filter
         let markerCount = Int(markers.pixels.max() ?? 0)
-        var coreSum = [Double](repeating: 0, count: markerCount + 1)
-        var coreCnt = [Int](repeating: 0, count: markerCount + 1)
-        markers.withUnsafeBufferPointer { mk in
-            s.withUnsafeBufferPointer { sv in
-                for i in 0..<n { let l = Int(mk[i]); coreSum[l] += Double(sv[i]); coreCnt[l] += 1 }
-            }
-        }
+        let (coreSum, coreCnt) = labelSums(markers, of: s, count: markerCount)
         let trim = Float(p.trim)
         var trimLevel = [Float](repeating: 0, count: markerCount + 1)   // trim × core level (float32)
         for l in 1...max(markerCount, 1) where l <= markerCount {
@@ -637,19 +627,40 @@ extension ColonySegmenter {
         // 7. objects must be clearly darker than the background on average
         let count = Int(labels.pixels.max() ?? 0)
         if count > 0 {
-            var sum = [Double](repeating: 0, count: count + 1)
-            var cnt = [Int](repeating: 0, count: count + 1)
-            labels.withUnsafeBufferPointer { lb in
-                s.withUnsafeBufferPointer { sv in
-                    for i in 0..<n { let l = Int(lb[i]); sum[l] += Double(sv[i]); cnt[l] += 1 }
-                }
-            }
+            let (sum, cnt) = labelSums(labels, of: s, count: count)
             var keep = [Bool](repeating: false, count: count + 1)
             for l in 1...count { keep[l] = !(sum[l] / Double(cnt[l]) > -p.objectSigmas) }
             Labeling.relabelSequentialInPlace(&labels, keep: keep)
         }
         Labeling.relabelSequentialInPlace(&labels)   // raster order of first pixel
         return (markers, flooded, labels)
+    }
+
+    /// Per label 1…count: the `Double` sum of `values` over its pixels, added in raster order,
+    /// and its pixel count (index 0 stays 0; labels above `count` are left out). A run of one
+    /// label is summed in a register: the same additions in the same order, without a
+    /// store-to-load chain through memory per pixel. Assumes matching sizes.
+    static func labelSums(_ labels: LabelImage, of values: Image<Float>, count: Int) -> (sum: [Double], pixels: [Int]) {
+        var sum = [Double](repeating: 0, count: count + 1)
+        var cnt = [Int](repeating: 0, count: count + 1)
+        let n = labels.count
+        labels.withUnsafeBufferPointer { lb in
+            values.withUnsafeBufferPointer { sv in
+                sum.withUnsafeMutableBufferPointer { sum in
+                    cnt.withUnsafeMutableBufferPointer { cnt in
+                        var i = 0
+                        while i < n {
+                            let l = lb[i]
+                            if l == 0 || Int(l) > count { i += 1; continue }
+                            var t = sum[Int(l)], c = cnt[Int(l)]
+                            repeat { t += Double(sv[i]); c += 1; i += 1 } while i < n && lb[i] == l
+                            sum[Int(l)] = t; cnt[Int(l)] = c
+                        }
+                    }
+                }
+            }
+        }
+        return (sum, cnt)
     }
 
     /// Bounding box (x0, y0, x1, y1, inclusive) of the mask's pixels grown by `margin` and

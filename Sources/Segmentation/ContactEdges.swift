@@ -61,17 +61,8 @@ public enum ContactEdges {
 
         // core level per watershed label (mean of s over its marker) and the trim level, in
         // the same arithmetic as the colony trim
-        var coreSum = [Double](repeating: 0, count: maxW + 1)
-        var coreCnt = [Int](repeating: 0, count: maxW + 1)
+        let (coreSum, coreCnt) = ColonySegmenter.labelSums(markers, of: s, count: maxW)
         var lut = [UInt32](repeating: 0, count: maxW + 1)     // watershed label → cell label
-        markers.withUnsafeBufferPointer { mk in
-            s.withUnsafeBufferPointer { sv in
-                for i in 0..<n {
-                    let l = Int(mk[i])
-                    if l != 0 && l <= maxW { coreSum[l] += Double(sv[i]); coreCnt[l] += 1 }
-                }
-            }
-        }
         _ = consume markers
         watershed.withUnsafeBufferPointer { ws in
             labels.withUnsafeBufferPointer { lb in

@@ -64,6 +64,7 @@ public enum Hessian {
         let c2 = Array(gaussianDerivativeKernel(sigma: sigma, order: 2).reversed())
         let r = c0.count / 2
         var out = [Float](repeating: 0, count: w * h)
+        let extents = mask.map { RowExtents($0) } ?? RowExtents(width: w, height: h)
         let pad = w + 2 * r
         // scratch: three vertical accumulators, three padded lines, three horizontal results
         var scratch = [Double](repeating: 0, count: 3 * w + 3 * pad)
@@ -75,33 +76,25 @@ public enum Hessian {
                         let a0 = sc.baseAddress!, a1 = a0 + w, a2 = a1 + w
                         let l0 = a2 + w, l1 = l0 + pad, l2 = l1 + pad
                         let v0 = rw.baseAddress!, v1 = v0 + w, v2 = v1 + w
+                        c0.withUnsafeBufferPointer { k0 in c1.withUnsafeBufferPointer { k1 in c2.withUnsafeBufferPointer { k2 in
+                        let k0 = k0.baseAddress!, k1 = k1.baseAddress!, k2 = k2.baseAddress!
+                        let base = src.baseAddress!
                         for y in 0..<h {
                             let row = y * w
                             // columns needed: [xmin, xmax] out, [lo, hi] for the vertical pass
-                            var xmin = 0, xmax = w - 1
-                            if let mask {
-                                xmin = w; xmax = -1
-                                mask.withUnsafeBufferPointer { m in
-                                    for x in 0..<w where m[row + x] != 0 { if x < xmin { xmin = x }; xmax = x }
-                                }
-                                if xmax < 0 { continue }
-                            }
+                            let xmin = extents.first[y], xmax = extents.last[y]
+                            if xmin > xmax { continue }
                             let lo = max(0, xmin - r), hi = min(w - 1, xmax + r)
-                            // vertical: g (smooth), g′ (d/dy), g″ (d²/dy²)
-                            for x in lo...hi {
-                                let v = Double(src[row + x])
-                                a0[x] = v * c0[r]; a1[x] = v * c1[r]; a2[x] = v * c2[r]
-                            }
-                            for j in stride(from: r, through: 1, by: -1) {
-                                let up = BorderMode.reflect.index(y - j, count: h) * w
-                                let dn = BorderMode.reflect.index(y + j, count: h) * w
-                                let w0 = c0[r - j], w1 = c1[r - j], w2 = c2[r - j]
-                                for x in lo...hi {
-                                    let u = Double(src[up + x]), d = Double(src[dn + x])
-                                    let sum = u + d, diff = u - d
-                                    a0[x] += sum * w0; a1[x] += diff * w1; a2[x] += sum * w2
-                                }
-                            }
+                            let span = hi - lo + 1
+                            // vertical: g (smooth), g′ (d/dy), g″ (d²/dy²), one accumulator per
+                            // loop so each vectorises
+                            let centre = base + row + lo
+                            verticalPass(into: a0 + lo, centre: centre, base: base + lo, y: y, width: w, height: h,
+                                         count: span, weights: k0, radius: r, antisymmetric: false)
+                            verticalPass(into: a1 + lo, centre: centre, base: base + lo, y: y, width: w, height: h,
+                                         count: span, weights: k1, radius: r, antisymmetric: true)
+                            verticalPass(into: a2 + lo, centre: centre, base: base + lo, y: y, width: w, height: h,
+                                         count: span, weights: k2, radius: r, antisymmetric: false)
                             for x in lo...hi { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
                             // horizontal: xx = g″ along x of the g row; yy = g of the g″ row; xy = g′ of the g′ row
                             // reflected indices of [xmin − r, xmax + r] fall inside [lo, hi]
@@ -109,17 +102,10 @@ public enum Hessian {
                                 let k = BorderMode.reflect.index(i - r, count: w)
                                 l0[i] = Double(v0[k]); l1[i] = Double(v1[k]); l2[i] = Double(v2[k])
                             }
-                            for x in xmin...xmax {
-                                a0[x] = l0[x + r] * c2[r]; a1[x] = l1[x + r] * c1[r]; a2[x] = l2[x + r] * c0[r]
-                            }
-                            for j in stride(from: r, through: 1, by: -1) {
-                                let w0 = c0[r - j], w1 = c1[r - j], w2 = c2[r - j]
-                                for x in xmin...xmax {
-                                    a0[x] += (l0[x + r - j] + l0[x + r + j]) * w2
-                                    a1[x] += (l1[x + r - j] - l1[x + r + j]) * w1
-                                    a2[x] += (l2[x + r - j] + l2[x + r + j]) * w0
-                                }
-                            }
+                            let count = xmax - xmin + 1
+                            horizontalPass(into: a0 + xmin, line: l0 + xmin, count: count, weights: k2, radius: r, antisymmetric: false)
+                            horizontalPass(into: a1 + xmin, line: l1 + xmin, count: count, weights: k1, radius: r, antisymmetric: true)
+                            horizontalPass(into: a2 + xmin, line: l2 + xmin, count: count, weights: k0, radius: r, antisymmetric: false)
                             for x in xmin...xmax {
                                 let hxx = Float(a0[x]), hxy = Float(a1[x]), hyy = Float(a2[x])
                                 let halfTrace = 0.5 * (hxx + hyy)
@@ -127,11 +113,105 @@ public enum Hessian {
                                 dst[row + x] = halfTrace - (d * d + hxy * hxy).squareRoot()
                             }
                         }
+                        } } }
                     }
                 }
             }
         }
         return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
+    }
+
+    /// One vertical correlation for a row segment: `acc[x] = src(y)[x]·c[r]`, then for
+    /// j = r…1 `acc[x] += (src(y−j)[x] ± src(y+j)[x])·c[r−j]` (rows reflected), in `Double` in
+    /// scipy's order. Taps go in groups of four so the accumulator stays in a register.
+    /// Assumes `count ≥ 1`, `c` of 2r+1 weights, and `base` pointing at column `lo` of row 0.
+    @inline(__always)
+    static func verticalPass(into acc: UnsafeMutablePointer<Double>, centre: UnsafePointer<Float>,
+                             base: UnsafePointer<Float>, y: Int, width w: Int, height h: Int, count n: Int,
+                             weights c: UnsafePointer<Double>, radius r: Int, antisymmetric: Bool) {
+        let wc = c[r]
+        for x in 0..<n { acc[x] = Double(centre[x]) * wc }
+        @inline(__always) func up(_ j: Int) -> UnsafePointer<Float> { base + BorderMode.reflect.index(y - j, count: h) * w }
+        @inline(__always) func down(_ j: Int) -> UnsafePointer<Float> { base + BorderMode.reflect.index(y + j, count: h) * w }
+        var j = r
+        while j >= 4 {
+            let u0 = up(j), d0 = down(j), u1 = up(j - 1), d1 = down(j - 1)
+            let u2 = up(j - 2), d2 = down(j - 2), u3 = up(j - 3), d3 = down(j - 3)
+            let w0 = c[r - j], w1 = c[r - j + 1], w2 = c[r - j + 2], w3 = c[r - j + 3]
+            if antisymmetric {
+                for x in 0..<n {
+                    var t = acc[x]
+                    t += (Double(u0[x]) - Double(d0[x])) * w0
+                    t += (Double(u1[x]) - Double(d1[x])) * w1
+                    t += (Double(u2[x]) - Double(d2[x])) * w2
+                    t += (Double(u3[x]) - Double(d3[x])) * w3
+                    acc[x] = t
+                }
+            } else {
+                for x in 0..<n {
+                    var t = acc[x]
+                    t += (Double(u0[x]) + Double(d0[x])) * w0
+                    t += (Double(u1[x]) + Double(d1[x])) * w1
+                    t += (Double(u2[x]) + Double(d2[x])) * w2
+                    t += (Double(u3[x]) + Double(d3[x])) * w3
+                    acc[x] = t
+                }
+            }
+            j -= 4
+        }
+        while j >= 1 {
+            let u = up(j), d = down(j), wj = c[r - j]
+            if antisymmetric {
+                for x in 0..<n { acc[x] += (Double(u[x]) - Double(d[x])) * wj }
+            } else {
+                for x in 0..<n { acc[x] += (Double(u[x]) + Double(d[x])) * wj }
+            }
+            j -= 1
+        }
+    }
+
+    /// One horizontal correlation of a padded `Double` line: output x reads `line[x + r ± j]`.
+    /// Same order and grouping as `verticalPass`.
+    @inline(__always)
+    static func horizontalPass(into acc: UnsafeMutablePointer<Double>, line l: UnsafePointer<Double>, count n: Int,
+                               weights c: UnsafePointer<Double>, radius r: Int, antisymmetric: Bool) {
+        let wc = c[r]
+        for x in 0..<n { acc[x] = l[x + r] * wc }
+        var j = r
+        while j >= 4 {
+            let u0 = l + (r - j), d0 = l + (r + j), u1 = u0 + 1, d1 = d0 - 1
+            let u2 = u0 + 2, d2 = d0 - 2, u3 = u0 + 3, d3 = d0 - 3
+            let w0 = c[r - j], w1 = c[r - j + 1], w2 = c[r - j + 2], w3 = c[r - j + 3]
+            if antisymmetric {
+                for x in 0..<n {
+                    var t = acc[x]
+                    t += (u0[x] - d0[x]) * w0
+                    t += (u1[x] - d1[x]) * w1
+                    t += (u2[x] - d2[x]) * w2
+                    t += (u3[x] - d3[x]) * w3
+                    acc[x] = t
+                }
+            } else {
+                for x in 0..<n {
+                    var t = acc[x]
+                    t += (u0[x] + d0[x]) * w0
+                    t += (u1[x] + d1[x]) * w1
+                    t += (u2[x] + d2[x]) * w2
+                    t += (u3[x] + d3[x]) * w3
+                    acc[x] = t
+                }
+            }
+            j -= 4
+        }
+        while j >= 1 {
+            let u = l + (r - j), d = l + (r + j), wj = c[r - j]
+            if antisymmetric {
+                for x in 0..<n { acc[x] += (u[x] - d[x]) * wj }
+            } else {
+                for x in 0..<n { acc[x] += (u[x] + d[x]) * wj }
+            }
+            j -= 1
+        }
     }
 
     /// Reference for `smallestEigenvalue`: the three full-size derivative images, then the
