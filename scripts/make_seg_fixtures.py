@@ -106,7 +106,8 @@ def main():
     # ---- Gaussian (float32, as the pipeline feeds it)
     cases = []
     a = (rng.random((21, 33)) * 100).astype(np.float32)
-    for sigma, mode in [(1.0, "reflect"), (2.5, "reflect"), (0.7, "nearest"), (6.0, "reflect")]:
+    for sigma, mode in [(1.0, "reflect"), (2.5, "reflect"), (0.7, "nearest"), (6.0, "reflect"),
+                        (0.3, "reflect"), (0.5, "nearest")]:   # radius 1 and 2 (the one-sweep passes)
         g = ndi.gaussian_filter(a, sigma, mode=mode)
         cases.append({"sigma": sigma, "mode": mode, "image": img(a), "smoothed": img(g)})
     save("gaussian.json", cases)

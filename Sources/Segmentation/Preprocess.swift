@@ -110,105 +110,114 @@ public enum Preprocess {
                             let c = y * w
                             let w0 = k[r]
                             let s0 = base + c
-                            for x in 0..<w { a[x] = s0[x].doubleValue * w0 }
                             @inline(__always) func row(_ dy: Int) -> UnsafePointer<P> {
                                 UnsafePointer(base + mode.index(y + dy, count: h) * w)
                             }
-                            var j = r
-                            while j >= 1 {
-                                let g = min(4, j)
-                                switch g {
-                                case 4:
-                                    let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                    let u2 = row(-(j - 2)), v2 = row(j - 2), u3 = row(-(j - 3)), v3 = row(j - 3)
-                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
-                                    for x in 0..<w {
-                                        var t = a[x]
-                                        t += (u0[x].doubleValue + v0[x].doubleValue) * k0
-                                        t += (u1[x].doubleValue + v1[x].doubleValue) * k1
-                                        t += (u2[x].doubleValue + v2[x].doubleValue) * k2
-                                        t += (u3[x].doubleValue + v3[x].doubleValue) * k3
-                                        a[x] = t
+                            let mid0 = l + r
+                            if r <= 4 {
+                                // one sweep: the centre, the taps outer first, rounded to Float
+                                fusedVertical(into: mid0, centre: s0, row: row, count: w, weights: k, radius: r)
+                            } else {
+                                for x in 0..<w { a[x] = s0[x].doubleValue * w0 }
+                                var j = r
+                                while j >= 1 {
+                                    let g = min(4, j)
+                                    switch g {
+                                    case 4:
+                                        let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                        let u2 = row(-(j - 2)), v2 = row(j - 2), u3 = row(-(j - 3)), v3 = row(j - 3)
+                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
+                                        for x in 0..<w {
+                                            var t = a[x]
+                                            t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                                            t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                                            t += (u2[x].doubleValue + v2[x].doubleValue) * k2
+                                            t += (u3[x].doubleValue + v3[x].doubleValue) * k3
+                                            a[x] = t
+                                        }
+                                    case 3:
+                                        let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                        let u2 = row(-(j - 2)), v2 = row(j - 2)
+                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
+                                        for x in 0..<w {
+                                            var t = a[x]
+                                            t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                                            t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                                            t += (u2[x].doubleValue + v2[x].doubleValue) * k2
+                                            a[x] = t
+                                        }
+                                    case 2:
+                                        let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
+                                        let k0 = k[r - j], k1 = k[r - j + 1]
+                                        for x in 0..<w {
+                                            var t = a[x]
+                                            t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                                            t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                                            a[x] = t
+                                        }
+                                    default:
+                                        let u0 = row(-j), v0 = row(j)
+                                        let k0 = k[r - j]
+                                        for x in 0..<w { a[x] += (u0[x].doubleValue + v0[x].doubleValue) * k0 }
                                     }
-                                case 3:
-                                    let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                    let u2 = row(-(j - 2)), v2 = row(j - 2)
-                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
-                                    for x in 0..<w {
-                                        var t = a[x]
-                                        t += (u0[x].doubleValue + v0[x].doubleValue) * k0
-                                        t += (u1[x].doubleValue + v1[x].doubleValue) * k1
-                                        t += (u2[x].doubleValue + v2[x].doubleValue) * k2
-                                        a[x] = t
-                                    }
-                                case 2:
-                                    let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                    let k0 = k[r - j], k1 = k[r - j + 1]
-                                    for x in 0..<w {
-                                        var t = a[x]
-                                        t += (u0[x].doubleValue + v0[x].doubleValue) * k0
-                                        t += (u1[x].doubleValue + v1[x].doubleValue) * k1
-                                        a[x] = t
-                                    }
-                                default:
-                                    let u0 = row(-j), v0 = row(j)
-                                    let k0 = k[r - j]
-                                    for x in 0..<w { a[x] += (u0[x].doubleValue + v0[x].doubleValue) * k0 }
+                                    j -= g
                                 }
-                                j -= g
+                                for x in 0..<w { mid0[x] = Double(Float(a[x])) }
                             }
                             // the vertical result rounded to Float (scipy's intermediate), padded
-                            let mid0 = l + r
-                            for x in 0..<w { mid0[x] = Double(Float(a[x])) }
                             for i in 0..<r { l[i] = mid0[mode.index(i - r, count: w)] }
                             for i in (w + r)..<(w + 2 * r) { l[i] = mid0[mode.index(i - r, count: w)] }
-                            // horizontal (axis 1), tap-major so the loops vectorise
-                            for x in 0..<w { a[x] = mid0[x] * w0 }
-                            j = r
-                            while j >= 1 {
-                                let g = min(4, j)
-                                switch g {
-                                case 4:
-                                    let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
-                                    let u2 = u0 + 2, v2 = v0 - 2, u3 = u0 + 3, v3 = v0 - 3
-                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
-                                    for x in 0..<w {
-                                        var t = a[x]
-                                        t += (u0[x] + v0[x]) * k0
-                                        t += (u1[x] + v1[x]) * k1
-                                        t += (u2[x] + v2[x]) * k2
-                                        t += (u3[x] + v3[x]) * k3
-                                        a[x] = t
-                                    }
-                                case 3:
-                                    let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
-                                    let u2 = u0 + 2, v2 = v0 - 2
-                                    let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
-                                    for x in 0..<w {
-                                        var t = a[x]
-                                        t += (u0[x] + v0[x]) * k0
-                                        t += (u1[x] + v1[x]) * k1
-                                        t += (u2[x] + v2[x]) * k2
-                                        a[x] = t
-                                    }
-                                case 2:
-                                    let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
-                                    let k0 = k[r - j], k1 = k[r - j + 1]
-                                    for x in 0..<w {
-                                        var t = a[x]
-                                        t += (u0[x] + v0[x]) * k0
-                                        t += (u1[x] + v1[x]) * k1
-                                        a[x] = t
-                                    }
-                                default:
-                                    let u0 = l + (r - j), v0 = l + (r + j)
-                                    let k0 = k[r - j]
-                                    for x in 0..<w { a[x] += (u0[x] + v0[x]) * k0 }
-                                }
-                                j -= g
-                            }
                             let d = dst.baseAddress! + c
-                            for x in 0..<w { d[x] = Float(a[x]) }
+                            if r <= 4 {
+                                fusedHorizontal(into: d, line: l, count: w, weights: k, radius: r)
+                            } else {
+                                // horizontal (axis 1), tap-major so the loops vectorise
+                                for x in 0..<w { a[x] = mid0[x] * w0 }
+                                var j = r
+                                while j >= 1 {
+                                    let g = min(4, j)
+                                    switch g {
+                                    case 4:
+                                        let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
+                                        let u2 = u0 + 2, v2 = v0 - 2, u3 = u0 + 3, v3 = v0 - 3
+                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
+                                        for x in 0..<w {
+                                            var t = a[x]
+                                            t += (u0[x] + v0[x]) * k0
+                                            t += (u1[x] + v1[x]) * k1
+                                            t += (u2[x] + v2[x]) * k2
+                                            t += (u3[x] + v3[x]) * k3
+                                            a[x] = t
+                                        }
+                                    case 3:
+                                        let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
+                                        let u2 = u0 + 2, v2 = v0 - 2
+                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
+                                        for x in 0..<w {
+                                            var t = a[x]
+                                            t += (u0[x] + v0[x]) * k0
+                                            t += (u1[x] + v1[x]) * k1
+                                            t += (u2[x] + v2[x]) * k2
+                                            a[x] = t
+                                        }
+                                    case 2:
+                                        let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
+                                        let k0 = k[r - j], k1 = k[r - j + 1]
+                                        for x in 0..<w {
+                                            var t = a[x]
+                                            t += (u0[x] + v0[x]) * k0
+                                            t += (u1[x] + v1[x]) * k1
+                                            a[x] = t
+                                        }
+                                    default:
+                                        let u0 = l + (r - j), v0 = l + (r + j)
+                                        let k0 = k[r - j]
+                                        for x in 0..<w { a[x] += (u0[x] + v0[x]) * k0 }
+                                    }
+                                    j -= g
+                                }
+                                for x in 0..<w { d[x] = Float(a[x]) }
+                            }
                             eachRow?(y, UnsafeMutableBufferPointer(start: d, count: w))
                         }
                     }
@@ -216,6 +225,102 @@ public enum Preprocess {
             }
         }
         return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
+    }
+
+    /// The vertical pass of `gaussian` for radius 1…4 in one sweep per row: per pixel the
+    /// centre term, then `(up_j + down_j)·k[r−j]` for j = r…1, in `Double`, rounded to `Float`
+    /// and widened back (scipy's float32 intermediate), into `out`. The same additions as the
+    /// grouped passes, without an accumulator row in memory.
+    @inline(__always)
+    static func fusedVertical<P: GreyPixel>(into out: UnsafeMutablePointer<Double>, centre s0: UnsafePointer<P>,
+                                            row: (Int) -> UnsafePointer<P>, count w: Int, weights k: [Double],
+                                            radius r: Int) {
+        let kc = k[r]
+        switch r {
+        case 4:
+            let u0 = row(-4), v0 = row(4), u1 = row(-3), v1 = row(3), u2 = row(-2), v2 = row(2), u3 = row(-1), v3 = row(1)
+            let k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3]
+            for x in 0..<w {
+                var t = s0[x].doubleValue * kc
+                t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                t += (u2[x].doubleValue + v2[x].doubleValue) * k2
+                t += (u3[x].doubleValue + v3[x].doubleValue) * k3
+                out[x] = Double(Float(t))
+            }
+        case 3:
+            let u0 = row(-3), v0 = row(3), u1 = row(-2), v1 = row(2), u2 = row(-1), v2 = row(1)
+            let k0 = k[0], k1 = k[1], k2 = k[2]
+            for x in 0..<w {
+                var t = s0[x].doubleValue * kc
+                t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                t += (u2[x].doubleValue + v2[x].doubleValue) * k2
+                out[x] = Double(Float(t))
+            }
+        case 2:
+            let u0 = row(-2), v0 = row(2), u1 = row(-1), v1 = row(1)
+            let k0 = k[0], k1 = k[1]
+            for x in 0..<w {
+                var t = s0[x].doubleValue * kc
+                t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                t += (u1[x].doubleValue + v1[x].doubleValue) * k1
+                out[x] = Double(Float(t))
+            }
+        default:   // 1
+            let u0 = row(-1), v0 = row(1)
+            let k0 = k[0]
+            for x in 0..<w {
+                var t = s0[x].doubleValue * kc
+                t += (u0[x].doubleValue + v0[x].doubleValue) * k0
+                out[x] = Double(Float(t))
+            }
+        }
+    }
+
+    /// The horizontal pass of `gaussian` for radius 1…4 in one sweep: output x reads the padded
+    /// line at `x + r ± j`, in the grouped passes' order, rounded to `Float`.
+    @inline(__always)
+    static func fusedHorizontal(into out: UnsafeMutablePointer<Float>, line l: UnsafePointer<Double>, count w: Int,
+                                weights k: [Double], radius r: Int) {
+        let kc = k[r]
+        let m = l + r
+        switch r {
+        case 4:
+            let k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3]
+            for x in 0..<w {
+                var t = m[x] * kc
+                t += (l[x] + l[x + 8]) * k0
+                t += (l[x + 1] + l[x + 7]) * k1
+                t += (l[x + 2] + l[x + 6]) * k2
+                t += (l[x + 3] + l[x + 5]) * k3
+                out[x] = Float(t)
+            }
+        case 3:
+            let k0 = k[0], k1 = k[1], k2 = k[2]
+            for x in 0..<w {
+                var t = m[x] * kc
+                t += (l[x] + l[x + 6]) * k0
+                t += (l[x + 1] + l[x + 5]) * k1
+                t += (l[x + 2] + l[x + 4]) * k2
+                out[x] = Float(t)
+            }
+        case 2:
+            let k0 = k[0], k1 = k[1]
+            for x in 0..<w {
+                var t = m[x] * kc
+                t += (l[x] + l[x + 4]) * k0
+                t += (l[x + 1] + l[x + 3]) * k1
+                out[x] = Float(t)
+            }
+        default:   // 1
+            let k0 = k[0]
+            for x in 0..<w {
+                var t = m[x] * kc
+                t += (l[x] + l[x + 2]) * k0
+                out[x] = Float(t)
+            }
+        }
     }
 
     /// Divides by a smooth estimate of the illumination (the Python baseline's recipe):
