@@ -61,16 +61,18 @@ extension ColonySegmenter {
         }
         if onlyDark && !darkCells { return nil }
         let tFg = Float(p.foregroundSigmas)
-        var fg = Mask(width: w, height: h, repeating: 0, pixelSize: image.pixelSize)
-        s.withUnsafeMutableBufferPointer { sv in
-            fg.withUnsafeMutableBufferPointer { f in
+        // every mask pixel is written here (no zero fill first: 12 MB per 12-MP frame)
+        let fgPixels = s.withUnsafeMutableBufferPointer { sv in
+            [UInt8](unsafeUninitializedCapacity: n) { f, initialized in
                 for i in 0..<n {
                     let v = (sv[i] - level) / scale
                     sv[i] = v
                     f[i] = v < -tFg ? 1 : 0
                 }
+                initialized = n
             }
         }
+        var fg = Mask(uncheckedWidth: w, height: h, pixels: fgPixels, pixelSize: image.pixelSize)
         lap("normalise")
 
         // 2. opening, per 8-connected component on its box
