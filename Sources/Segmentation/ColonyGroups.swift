@@ -52,27 +52,23 @@ extension ColonySegmenter {
         var (bg, spread) = backgroundPeak(of: s)
         lap("peak")
         var level = Float(bg), scale = Float(max(spread, 1e-6))
-        if polarity == .auto && !s.withUnsafeBufferPointer({ looksDark($0, level: level, scale: scale) }) {
-            if onlyDark { return nil }
+        let tFg = Float(p.foregroundSigmas)
+        // Normalise in place and threshold (every mask pixel is written: no zero fill first).
+        // With polarity auto the same pass counts looksDark's tails; when the cells turn out
+        // not to be dark, the flattened frame is computed again (the same numbers) and negated.
+        var fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg)
+        if polarity == .auto && !looksDark(dark: fgPixels.dark, bright: fgPixels.bright, pixels: n) {
+            if onlyDark { FramePool.shared.give(&s.pixels); return nil }
             darkCells = false
+            FramePool.shared.give(&s.pixels)
+            s = smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: false)
             negateInPlace(&s)
             (bg, spread) = backgroundPeak(of: s)
             level = Float(bg); scale = Float(max(spread, 1e-6))
+            fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg)
         }
         if onlyDark && !darkCells { return nil }
-        let tFg = Float(p.foregroundSigmas)
-        // every mask pixel is written here (no zero fill first: 12 MB per 12-MP frame)
-        let fgPixels = s.withUnsafeMutableBufferPointer { sv in
-            [UInt8](unsafeUninitializedCapacity: n) { f, initialized in
-                for i in 0..<n {
-                    let v = (sv[i] - level) / scale
-                    sv[i] = v
-                    f[i] = v < -tFg ? 1 : 0
-                }
-                initialized = n
-            }
-        }
-        var fg = Mask(uncheckedWidth: w, height: h, pixels: fgPixels, pixelSize: image.pixelSize)
+        var fg = Mask(uncheckedWidth: w, height: h, pixels: fgPixels.mask, pixelSize: image.pixelSize)
         lap("normalise")
 
         // 2. opening, per 8-connected component on its box
@@ -127,29 +123,48 @@ extension ColonySegmenter {
         image.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = -p[i] } }
     }
 
-    /// `looksDark` of `(smooth − level) / scale` without storing it.
-    static func looksDark(_ smooth: UnsafeBufferPointer<Float>, level: Float, scale: Float) -> Bool {
-        // four lanes at a time with masks instead of branches (the dark and bright pixels are
-        // scattered, so branches mispredict); the same division per pixel
-        guard let base = smooth.baseAddress else { return false }
-        let n = smooth.count
-        let lv = SIMD4<Float>(repeating: level), sv = SIMD4<Float>(repeating: scale)
-        let one = SIMD4<Int32>(repeating: 1), zero = SIMD4<Int32>(repeating: 0)
-        var darkLanes = zero, brightLanes = zero
-        var i = 0
-        while i + 4 <= n {
-            let s = (SIMD4<Float>(base[i], base[i + 1], base[i + 2], base[i + 3]) - lv) / sv
-            darkLanes &+= zero.replacing(with: one, where: s .< -6)
-            brightLanes &+= zero.replacing(with: one, where: s .> 6)
-            i += 4
+    /// `looksDark` on the tail counts of the normalised frame: pixels below −6 and above +6.
+    static func looksDark(dark: Int, bright: Int, pixels n: Int) -> Bool {
+        dark * 1000 >= n && 4 * dark >= bright
+    }
+
+    /// `s = (s − level) / scale` in place, the foreground `s < −threshold`, and the counts of
+    /// `s < −6` and `s > 6` (looksDark's tails). Four lanes at a time with masks instead of
+    /// branches (the tails are scattered pixels, so branches mispredict); the same division per
+    /// pixel as one at a time.
+    static func normalise(_ image: inout Image<Float>, level: Float, scale: Float, threshold tFg: Float)
+        -> (mask: [UInt8], dark: Int, bright: Int) {
+        let n = image.count
+        var dark = 0, bright = 0
+        let mask = image.withUnsafeMutableBufferPointer { sv in
+            [UInt8](unsafeUninitializedCapacity: n) { f, initialized in
+                initialized = n
+                guard let base = sv.baseAddress, let out = f.baseAddress else { return }
+                let lv = SIMD4<Float>(repeating: level), sc = SIMD4<Float>(repeating: scale)
+                let one = SIMD4<Int32>(repeating: 1), zero = SIMD4<Int32>(repeating: 0)
+                var darkLanes = zero, brightLanes = zero
+                var i = 0
+                while i + 4 <= n {
+                    let v = (SIMD4<Float>(base[i], base[i + 1], base[i + 2], base[i + 3]) - lv) / sc
+                    base[i] = v[0]; base[i + 1] = v[1]; base[i + 2] = v[2]; base[i + 3] = v[3]
+                    let on = v .< -tFg
+                    out[i] = on[0] ? 1 : 0; out[i + 1] = on[1] ? 1 : 0
+                    out[i + 2] = on[2] ? 1 : 0; out[i + 3] = on[3] ? 1 : 0
+                    darkLanes &+= zero.replacing(with: one, where: v .< -6)
+                    brightLanes &+= zero.replacing(with: one, where: v .> 6)
+                    i += 4
+                }
+                dark = Int(darkLanes.wrappedSum()); bright = Int(brightLanes.wrappedSum())
+                while i < n {
+                    let v = (base[i] - level) / scale
+                    base[i] = v
+                    out[i] = v < -tFg ? 1 : 0
+                    if v < -6 { dark += 1 } else if v > 6 { bright += 1 }
+                    i += 1
+                }
+            }
         }
-        var dark = Int(darkLanes.wrappedSum()), bright = Int(brightLanes.wrappedSum())
-        while i < n {
-            let s = (base[i] - level) / scale
-            if s < -6 { dark += 1 } else if s > 6 { bright += 1 }
-            i += 1
-        }
-        return dark * 1000 >= n && 4 * dark >= bright
+        return (mask, dark, bright)
     }
 
     /// `Morphology.opening(fg, .disk(radius))`, computed per 8-connected component on its

@@ -186,6 +186,25 @@ final class RunsTests: XCTestCase {
                 watershed: wholeBright.watershed, markers: wholeBright.markers, labels: wholeBright.labels,
                 normalised: wholeBright.normalised, trim: p.trim, radius: p.resolved(widthPixels: 1 / px).interfaceRadius))
             XCTAssertEqual(groupedBright.cells.labelImage().pixels, referenceBright.pixels, "frame \(k), negative")
+            XCTAssertEqual(groupedBright.darkCells, wholeBright.darkCells)
+            XCTAssertEqual(groupedBright.threshold, wholeBright.threshold)
+            // Fluorescence-like: the negative of a sparse synthetic frame without its halos
+            // (clipped at the median first) has no dark tail, so auto finds bright cells; asked
+            // for dark cells only, it gives none. (The real crop and the dense frame keep dark
+            // pixels after clipping.)
+            guard (1...3).contains(k) else { continue }
+            let median = image.pixels.sorted()[image.count / 2]
+            let glowing = image.map { 3000 - min($0, median) }
+            let wholeGlowing = try XCTUnwrap(ColonySegmenter.segment(glowing, parameters: p, widthPixels: 1 / px, polarity: .auto))
+            let groupedGlowing = try XCTUnwrap(ColonySegmenter.segmentGrouped(glowing, parameters: p, widthPixels: 1 / px, polarity: .auto))
+            XCTAssertFalse(wholeGlowing.darkCells, "frame \(k)")
+            XCTAssertFalse(groupedGlowing.darkCells, "frame \(k)")
+            let referenceGlowing = Labeling.relabelSequential(ContactEdges.place(
+                watershed: wholeGlowing.watershed, markers: wholeGlowing.markers, labels: wholeGlowing.labels,
+                normalised: wholeGlowing.normalised, trim: p.trim, radius: p.resolved(widthPixels: 1 / px).interfaceRadius))
+            XCTAssertEqual(groupedGlowing.cells.labelImage().pixels, referenceGlowing.pixels, "frame \(k), glowing")
+            XCTAssertEqual(groupedGlowing.threshold, wholeGlowing.threshold)
+            XCTAssertNil(ColonySegmenter.segmentGrouped(glowing, parameters: p, widthPixels: 1 / px, polarity: .auto, onlyDark: true))
         }
     }
 
