@@ -369,22 +369,7 @@ enum ColonySegmenter {
         var contact = Mask(width: w, height: h, repeating: 0, pixelSize: labels.pixelSize)
         labels.withUnsafeBufferPointer { l in
             contact.withUnsafeMutableBufferPointer { c in
-                for y in 0..<h {
-                    let y0 = max(y - 1, 0), y1 = min(y + 1, h - 1)
-                    for x in 0..<w {
-                        let v = l[y * w + x]
-                        if v == 0 { continue }
-                        let x0 = max(x - 1, 0), x1 = min(x + 1, w - 1)
-                        var other = false
-                        for yy in y0...y1 {
-                            for xx in x0...x1 {
-                                let u = l[yy * w + xx]
-                                if u != 0 && u != v { other = true }
-                            }
-                        }
-                        if other { c[y * w + x] = 1 }
-                    }
-                }
+                ContactEdges.forEachInterfacePixel(l, width: w, height: h) { c[$0] = 1 }
             }
         }
         return Morphology.dilation(contact, .disk(radius: radius))

@@ -82,21 +82,8 @@ public enum ContactEdges {
                 source.withUnsafeMutableBufferPointer { src in
                     crest.withUnsafeMutableBufferPointer { cr in
                         // 1. interface pixels (seeds, raster order)
-                        for y in 0..<h {
-                            let y0 = max(y - 1, 0), y1 = min(y + 1, h - 1)
-                            for x in 0..<w {
-                                let i = y * w + x, v = ws[i]
-                                if v == 0 { continue }
-                                let x0 = max(x - 1, 0), x1 = min(x + 1, w - 1)
-                                var other = false
-                                for yy in y0...y1 {
-                                    for xx in x0...x1 {
-                                        let u = ws[yy * w + xx]
-                                        if u != 0 && u != v { other = true }
-                                    }
-                                }
-                                if other { src[i] = Int32(i); queue.append(Int32(i)) }
-                            }
+                        ContactEdges.forEachInterfacePixel(ws, width: w, height: h) { i in
+                            src[i] = Int32(i); queue.append(Int32(i))
                         }
                         // 2. crest: the brightest interface pixel of the 3×3 neighbourhood
                         for q in queue {
@@ -162,5 +149,38 @@ public enum ContactEdges {
             }
         }
         return out
+    }
+}
+
+extension ContactEdges {
+    /// Calls `visit` with every labelled pixel (raster order) that has a pixel of another
+    /// non-zero label among its eight neighbours. Interior pixels test their neighbours
+    /// unrolled, border pixels the clipped 3×3 window. Assumes `labels.count == width × height`.
+    @inline(__always)
+    static func forEachInterfacePixel(_ labels: UnsafeBufferPointer<UInt32>, width w: Int, height h: Int,
+                                      _ visit: (Int) -> Void) {
+        guard let base = labels.baseAddress, w > 0 else { return }
+        @inline(__always) func differs(_ u: UInt32, _ v: UInt32) -> Bool { u != 0 && u != v }
+        for y in 0..<h {
+            let y0 = max(y - 1, 0), y1 = min(y + 1, h - 1)
+            let interiorRow = y > 0 && y < h - 1
+            let up = base + y0 * w, mid = base + y * w, down = base + y1 * w
+            for x in 0..<w {
+                let v = mid[x]
+                if v == 0 { continue }
+                var other = false
+                if interiorRow && x > 0 && x < w - 1 {
+                    other = differs(up[x - 1], v) || differs(up[x], v) || differs(up[x + 1], v)
+                        || differs(mid[x - 1], v) || differs(mid[x + 1], v)
+                        || differs(down[x - 1], v) || differs(down[x], v) || differs(down[x + 1], v)
+                } else {
+                    let x0 = max(x - 1, 0), x1 = min(x + 1, w - 1)
+                    for yy in y0...y1 {
+                        for xx in x0...x1 where differs(base[yy * w + xx], v) { other = true }
+                    }
+                }
+                if other { visit(y * w + x) }
+            }
+        }
     }
 }

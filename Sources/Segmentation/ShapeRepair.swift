@@ -89,27 +89,32 @@ public enum ShapeRepair {
     /// plateau width of one object.
     static func measure(_ pixels: ArraySlice<Int32>, width w: Int) -> Object {
         let n = Double(pixels.count)
+        // coordinates divided out once (an integer division per pixel and pass was most of the
+        // cost); every sum below runs over them in the same order as over the indices
+        var xs = [Double](repeating: 0, count: pixels.count), ys = xs
         var sx = 0.0, sy = 0.0
-        for p in pixels { sx += Double(Int(p) % w); sy += Double(Int(p) / w) }
+        for (k, p) in pixels.enumerated() {
+            let x = Double(Int(p) % w), y = Double(Int(p) / w)
+            xs[k] = x; ys[k] = y
+            sx += x; sy += y
+        }
         let cx = sx / n, cy = sy / n
         var mxx = 0.0, myy = 0.0, mxy = 0.0
-        for p in pixels {
-            let dx = Double(Int(p) % w) - cx, dy = Double(Int(p) / w) - cy
+        for k in 0..<xs.count {
+            let dx = xs[k] - cx, dy = ys[k] - cy
             mxx += dx * dx; myy += dy * dy; mxy += dx * dy
         }
         let theta = 0.5 * MathShim.atan2(2 * mxy, mxx - myy)
         let c = MathShim.cos(theta), s = MathShim.sin(theta)
         var lo = Double.infinity, hi = -Double.infinity
-        for p in pixels {
-            let t = (Double(Int(p) % w) - cx) * c + (Double(Int(p) / w) - cy) * s
+        for k in 0..<xs.count {
+            let t = (xs[k] - cx) * c + (ys[k] - cy) * s
+            xs[k] = t   // the projection, kept for the slice counts
             lo = min(lo, t); hi = max(hi, t)
         }
         let slices = Int((hi - lo).rounded(.down)) + 1
         var counts = [Int](repeating: 0, count: slices)
-        for p in pixels {
-            let t = (Double(Int(p) % w) - cx) * c + (Double(Int(p) / w) - cy) * s
-            counts[min(slices - 1, Int((t - lo).rounded(.down)))] += 1
-        }
+        for t in xs { counts[min(slices - 1, Int((t - lo).rounded(.down)))] += 1 }
         // the mean over the central 60 % of the slices: the poles taper and would lower the
         // width; a mean, not a median, because oblique rows alias (at 45° the slices hold
         // alternately √2 × fewer and more pixels)
