@@ -56,8 +56,8 @@ extension ColonySegmenter {
         // Normalise in place and threshold (every mask pixel is written: no zero fill first).
         // With polarity auto the same pass counts looksDark's tails; when the cells turn out
         // not to be dark, the flattened frame is computed again (the same numbers) and negated.
-        var fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg)
-        if polarity == .auto && !looksDark(dark: fgPixels.dark, bright: fgPixels.bright, pixels: n) {
+        var (fgPixels, dark, bright) = normalise(&s, level: level, scale: scale, threshold: tFg)
+        if polarity == .auto && !looksDark(dark: dark, bright: bright, pixels: n) {
             if onlyDark { FramePool.shared.give(&s.pixels); return nil }
             darkCells = false
             FramePool.shared.give(&s.pixels)
@@ -65,10 +65,13 @@ extension ColonySegmenter {
             negateInPlace(&s)
             (bg, spread) = backgroundPeak(of: s)
             level = Float(bg); scale = Float(max(spread, 1e-6))
-            fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg)
+            fgPixels = []
+            fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg).mask
         }
         if onlyDark && !darkCells { return nil }
-        var fg = Mask(uncheckedWidth: w, height: h, pixels: fgPixels.mask, pixelSize: image.pixelSize)
+        // the mask moves into `fg` (a second reference would make the opening copy 12 MB)
+        var fg = Mask(uncheckedWidth: w, height: h, pixels: fgPixels, pixelSize: image.pixelSize)
+        fgPixels = []
         lap("normalise")
 
         // 2. opening, per 8-connected component on its box
