@@ -348,8 +348,20 @@ enum ColonySegmenter {
     /// `drop_small`).
     /// Overwrites `labels`.
     static func dropSmallInPlace(_ labels: inout LabelImage, count: Int, minPixels: Double) {
+        // counted a run of one label at a time (a per-pixel increment of counts[0] across the
+        // background would wait on its own previous store)
         var counts = [Int](repeating: 0, count: count + 1)
-        labels.withUnsafeBufferPointer { l in for v in l { counts[Int(v)] += 1 } }
+        labels.withUnsafeBufferPointer { l in
+            let n = l.count
+            var i = 0
+            while i < n {
+                let v = l[i]
+                var j = i + 1
+                while j < n && l[j] == v { j += 1 }
+                counts[Int(v)] += j - i   // checked: a label above `count` traps, as before
+                i = j
+            }
+        }
         var lut = [UInt32](repeating: 0, count: count + 1)
         var next: UInt32 = 0
         for l in 1...max(count, 1) where l <= count && Double(counts[l]) >= minPixels {
