@@ -445,28 +445,29 @@ extension ColonySegmenter {
         // The filters' outputs are dropped as soon as the relative ridge is formed, and each crop
         // as soon as its tight copy exists: a colony that fills the frame is processed as one
         // group, and every frame-sized buffer alive at once adds ~50 MB at 12 MP.
-        var ridgeRel = [Float](repeating: 0, count: cw * ch)
+        var ridgeRel: [Float]
         do {
             let sImage = Image(uncheckedWidth: cw, height: ch, pixels: sCrop, pixelSize: s.pixelSize)
             let fgImage = Mask(uncheckedWidth: cw, height: ch, pixels: fgCrop, pixelSize: s.pixelSize)
             stamp(\.crop)
-            let lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, mask: fgImage)
+            // the eigenvalues become the relative ridge in place (one crop-sized buffer fewer
+            // at the peak), 0 off the foreground
+            var lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, mask: fgImage)
             stamp(\.hessian)
             let minimum = minimumFilter(sImage, size: r.darknessWindow, mask: fgImage)
             stamp(\.darkness)
             let tFg = Float(p.foregroundSigmas)
             let norm = Float(r.ridgeSigma * r.ridgeSigma)
-            lambda.withUnsafeBufferPointer { l in
+            lambda.withUnsafeMutableBufferPointer { l in
                 minimum.withUnsafeBufferPointer { mn in
                     fgCrop.withUnsafeBufferPointer { f in
-                        ridgeRel.withUnsafeMutableBufferPointer { o in
-                            for i in 0..<(cw * ch) where f[i] != 0 {
-                                o[i] = max(-l[i], 0) * norm / max(-mn[i], tFg)
-                            }
+                        for i in 0..<(cw * ch) {
+                            l[i] = f[i] != 0 ? max(-l[i], 0) * norm / max(-mn[i], tFg) : 0
                         }
                     }
                 }
             }
+            ridgeRel = lambda.pixels
         }
         let tx0 = window.minX - cx0, ty0 = window.minY - cy0
         let tx1 = window.maxX - cx0, ty1 = window.maxY - cy0
