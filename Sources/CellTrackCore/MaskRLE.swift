@@ -30,10 +30,10 @@ public enum MaskRLE {
             self.init(minX: region.minX, minY: region.minY, maxX: region.maxX, maxY: region.maxY)
         }
         /// The box of an object's runs (sorted by row, as `LabelRuns` keeps them; not empty).
-        public init<C: Collection>(runs: C) where C.Element == LabelRuns.Run {
+        public init<C: BidirectionalCollection>(runs: C) where C.Element == LabelRuns.Run {
             var x0 = Int32.max, x1 = Int32.min
             for r in runs { x0 = min(x0, r.x0); x1 = max(x1, r.x1) }
-            self.init(minX: Int(x0), minY: Int(runs.first!.y), maxX: Int(x1), maxY: Int(runs[runs.index(runs.endIndex, offsetBy: -1)].y) + 1)
+            self.init(minX: Int(x0), minY: Int(runs.first!.y), maxX: Int(x1), maxY: Int(runs.last!.y) + 1)
         }
         public var width: Int { maxX - minX }
         public var height: Int { maxY - minY }

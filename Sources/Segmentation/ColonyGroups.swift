@@ -452,9 +452,10 @@ extension ColonySegmenter {
             stamp(\.crop)
             // the eigenvalues become the relative ridge in place (one crop-sized buffer fewer
             // at the peak), 0 off the foreground
-            var lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, mask: fgImage)
+            let rows = RowExtents(fgImage)   // both filters compute only between these
+            var lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, rows: rows)
             stamp(\.hessian)
-            let minimum = minimumFilter(sImage, size: r.darknessWindow, mask: fgImage)
+            let minimum = minimumFilter(sImage, size: r.darknessWindow, rows: rows)
             stamp(\.darkness)
             let tFg = Float(p.foregroundSigmas)
             let norm = Float(r.ridgeSigma * r.ridgeSigma)

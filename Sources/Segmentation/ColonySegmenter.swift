@@ -443,17 +443,22 @@ extension ColonySegmenter {
     ///   computed (exactly as without a mask); the others are left unspecified. The colony method
     ///   reads the darkness on the foreground only.
     static func minimumFilter(_ image: Image<Float>, size k: Int, mask: Mask? = nil) -> Image<Float> {
+        precondition(mask.map { $0.width == image.width && $0.height == image.height } ?? true, "mask size")
+        return minimumFilter(image, size: k, rows: mask.map { RowExtents($0) })
+    }
+
+    /// `minimumFilter` on the rows' extents of a mask already scanned (nil: every pixel).
+    static func minimumFilter(_ image: Image<Float>, size k: Int, rows masked: RowExtents?) -> Image<Float> {
         precondition(k >= 1 && k % 2 == 1, "size must be odd and positive")
         let w = image.width, h = image.height
         let rad = k / 2
         guard rad > 0, w > 0, h > 0 else { return image }
-        precondition(mask.map { $0.width == w && $0.height == h } ?? true, "mask size")
         @inline(__always) func reflect(_ i: Int, _ n: Int) -> Int { BorderMode.reflect.index(i, count: n) }
         // rows and columns wanted: each row's mask extent (xmin > xmax: none)
-        let rows = mask.map { RowExtents($0) } ?? RowExtents(width: w, height: h)
+        let rows = masked ?? RowExtents(width: w, height: h)
         let xmin = rows.first, xmax = rows.last
         var y0 = 0, y1 = h - 1, c0 = 0, c1 = w - 1
-        if mask != nil {
+        if masked != nil {
             y0 = h; y1 = -1
             var gx0 = w, gx1 = -1
             for y in 0..<h where xmin[y] <= xmax[y] {

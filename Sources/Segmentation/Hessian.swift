@@ -55,16 +55,21 @@ public enum Hessian {
     ///   pixel are computed (exactly as without a mask); the others are 0. The colony method only
     ///   reads the ridge on the foreground, a few % of a typical frame.
     public static func smallestEigenvalue(_ image: Image<Float>, sigma: Double, mask: Mask? = nil) -> Image<Float> {
+        precondition(mask.map { $0.width == image.width && $0.height == image.height } ?? true, "mask size")
+        return smallestEigenvalue(image, sigma: sigma, rows: mask.map { RowExtents($0) })
+    }
+
+    /// `smallestEigenvalue` on the rows' extents of a mask already scanned (nil: every pixel).
+    static func smallestEigenvalue(_ image: Image<Float>, sigma: Double, rows: RowExtents?) -> Image<Float> {
         let w = image.width, h = image.height
         guard w > 0, h > 0 else { return image }
-        precondition(mask.map { $0.width == w && $0.height == h } ?? true, "mask size")
         // correlation weights (reversed convolution kernels); g0, g2 symmetric, g1 antisymmetric
         let c0 = Array(gaussianDerivativeKernel(sigma: sigma, order: 0).reversed())
         let c1 = Array(gaussianDerivativeKernel(sigma: sigma, order: 1).reversed())
         let c2 = Array(gaussianDerivativeKernel(sigma: sigma, order: 2).reversed())
         let r = c0.count / 2
         var out = [Float](repeating: 0, count: w * h)
-        let extents = mask.map { RowExtents($0) } ?? RowExtents(width: w, height: h)
+        let extents = rows ?? RowExtents(width: w, height: h)
         let pad = w + 2 * r
         // scratch: three vertical accumulators, three padded lines, three horizontal results
         var scratch = [Double](repeating: 0, count: 3 * w + 3 * pad)
@@ -88,13 +93,15 @@ public enum Hessian {
                             let span = hi - lo + 1
                             // vertical: g (smooth), g′ (d/dy), g″ (d²/dy²), one accumulator per
                             // loop so each vectorises
-                            let centre = base + row + lo
-                            verticalPass(into: a0 + lo, centre: centre, base: base + lo, y: y, width: w, height: h,
-                                         count: span, weights: k0, radius: r, antisymmetric: false)
-                            verticalPass(into: a1 + lo, centre: centre, base: base + lo, y: y, width: w, height: h,
-                                         count: span, weights: k1, radius: r, antisymmetric: true)
-                            verticalPass(into: a2 + lo, centre: centre, base: base + lo, y: y, width: w, height: h,
-                                         count: span, weights: k2, radius: r, antisymmetric: false)
+                            @inline(__always) func rowSegment(_ dy: Int) -> UnsafePointer<Float> {
+                                base + BorderMode.reflect.index(y + dy, count: h) * w + lo
+                            }
+                            Correlation1D.verticalPass(into: a0 + lo, count: span, weights: k0, radius: r,
+                                                       antisymmetric: false, row: rowSegment)
+                            Correlation1D.verticalPass(into: a1 + lo, count: span, weights: k1, radius: r,
+                                                       antisymmetric: true, row: rowSegment)
+                            Correlation1D.verticalPass(into: a2 + lo, count: span, weights: k2, radius: r,
+                                                       antisymmetric: false, row: rowSegment)
                             for x in lo...hi { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
                             // horizontal: xx = g″ along x of the g row; yy = g of the g″ row; xy = g′ of the g′ row
                             // reflected indices of [xmin − r, xmax + r] fall inside [lo, hi]
@@ -103,9 +110,12 @@ public enum Hessian {
                                 l0[i] = Double(v0[k]); l1[i] = Double(v1[k]); l2[i] = Double(v2[k])
                             }
                             let count = xmax - xmin + 1
-                            horizontalPass(into: a0 + xmin, line: l0 + xmin, count: count, weights: k2, radius: r, antisymmetric: false)
-                            horizontalPass(into: a1 + xmin, line: l1 + xmin, count: count, weights: k1, radius: r, antisymmetric: true)
-                            horizontalPass(into: a2 + xmin, line: l2 + xmin, count: count, weights: k0, radius: r, antisymmetric: false)
+                            Correlation1D.horizontalPass(into: a0 + xmin, line: l0 + xmin, count: count, weights: k2, radius: r,
+                                                         antisymmetric: false)
+                            Correlation1D.horizontalPass(into: a1 + xmin, line: l1 + xmin, count: count, weights: k1, radius: r,
+                                                         antisymmetric: true)
+                            Correlation1D.horizontalPass(into: a2 + xmin, line: l2 + xmin, count: count, weights: k0, radius: r,
+                                                         antisymmetric: false)
                             for x in xmin...xmax {
                                 let hxx = Float(a0[x]), hxy = Float(a1[x]), hyy = Float(a2[x])
                                 let halfTrace = 0.5 * (hxx + hyy)
@@ -119,99 +129,6 @@ public enum Hessian {
             }
         }
         return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
-    }
-
-    /// One vertical correlation for a row segment: `acc[x] = src(y)[x]·c[r]`, then for
-    /// j = r…1 `acc[x] += (src(y−j)[x] ± src(y+j)[x])·c[r−j]` (rows reflected), in `Double` in
-    /// scipy's order. Taps go in groups of four so the accumulator stays in a register.
-    /// Assumes `count ≥ 1`, `c` of 2r+1 weights, and `base` pointing at column `lo` of row 0.
-    @inline(__always)
-    static func verticalPass(into acc: UnsafeMutablePointer<Double>, centre: UnsafePointer<Float>,
-                             base: UnsafePointer<Float>, y: Int, width w: Int, height h: Int, count n: Int,
-                             weights c: UnsafePointer<Double>, radius r: Int, antisymmetric: Bool) {
-        let wc = c[r]
-        for x in 0..<n { acc[x] = Double(centre[x]) * wc }
-        @inline(__always) func up(_ j: Int) -> UnsafePointer<Float> { base + BorderMode.reflect.index(y - j, count: h) * w }
-        @inline(__always) func down(_ j: Int) -> UnsafePointer<Float> { base + BorderMode.reflect.index(y + j, count: h) * w }
-        var j = r
-        while j >= 4 {
-            let u0 = up(j), d0 = down(j), u1 = up(j - 1), d1 = down(j - 1)
-            let u2 = up(j - 2), d2 = down(j - 2), u3 = up(j - 3), d3 = down(j - 3)
-            let w0 = c[r - j], w1 = c[r - j + 1], w2 = c[r - j + 2], w3 = c[r - j + 3]
-            if antisymmetric {
-                for x in 0..<n {
-                    var t = acc[x]
-                    t += (Double(u0[x]) - Double(d0[x])) * w0
-                    t += (Double(u1[x]) - Double(d1[x])) * w1
-                    t += (Double(u2[x]) - Double(d2[x])) * w2
-                    t += (Double(u3[x]) - Double(d3[x])) * w3
-                    acc[x] = t
-                }
-            } else {
-                for x in 0..<n {
-                    var t = acc[x]
-                    t += (Double(u0[x]) + Double(d0[x])) * w0
-                    t += (Double(u1[x]) + Double(d1[x])) * w1
-                    t += (Double(u2[x]) + Double(d2[x])) * w2
-                    t += (Double(u3[x]) + Double(d3[x])) * w3
-                    acc[x] = t
-                }
-            }
-            j -= 4
-        }
-        while j >= 1 {
-            let u = up(j), d = down(j), wj = c[r - j]
-            if antisymmetric {
-                for x in 0..<n { acc[x] += (Double(u[x]) - Double(d[x])) * wj }
-            } else {
-                for x in 0..<n { acc[x] += (Double(u[x]) + Double(d[x])) * wj }
-            }
-            j -= 1
-        }
-    }
-
-    /// One horizontal correlation of a padded `Double` line: output x reads `line[x + r ± j]`.
-    /// Same order and grouping as `verticalPass`.
-    @inline(__always)
-    static func horizontalPass(into acc: UnsafeMutablePointer<Double>, line l: UnsafePointer<Double>, count n: Int,
-                               weights c: UnsafePointer<Double>, radius r: Int, antisymmetric: Bool) {
-        let wc = c[r]
-        for x in 0..<n { acc[x] = l[x + r] * wc }
-        var j = r
-        while j >= 4 {
-            let u0 = l + (r - j), d0 = l + (r + j), u1 = u0 + 1, d1 = d0 - 1
-            let u2 = u0 + 2, d2 = d0 - 2, u3 = u0 + 3, d3 = d0 - 3
-            let w0 = c[r - j], w1 = c[r - j + 1], w2 = c[r - j + 2], w3 = c[r - j + 3]
-            if antisymmetric {
-                for x in 0..<n {
-                    var t = acc[x]
-                    t += (u0[x] - d0[x]) * w0
-                    t += (u1[x] - d1[x]) * w1
-                    t += (u2[x] - d2[x]) * w2
-                    t += (u3[x] - d3[x]) * w3
-                    acc[x] = t
-                }
-            } else {
-                for x in 0..<n {
-                    var t = acc[x]
-                    t += (u0[x] + d0[x]) * w0
-                    t += (u1[x] + d1[x]) * w1
-                    t += (u2[x] + d2[x]) * w2
-                    t += (u3[x] + d3[x]) * w3
-                    acc[x] = t
-                }
-            }
-            j -= 4
-        }
-        while j >= 1 {
-            let u = l + (r - j), d = l + (r + j), wj = c[r - j]
-            if antisymmetric {
-                for x in 0..<n { acc[x] += (u[x] - d[x]) * wj }
-            } else {
-                for x in 0..<n { acc[x] += (u[x] + d[x]) * wj }
-            }
-            j -= 1
-        }
     }
 
     /// Reference for `smallestEigenvalue`: the three full-size derivative images, then the

@@ -118,11 +118,12 @@ struct MonotoneRadixQueue: ~Copyable {
         key == last ? 0 : 32 - (key ^ last).leadingZeroBitCount
     }
 
-    /// Room for `extra` more entries in bucket `b` (at least doubling, so pushes are amortised O(1)).
-    @inline(__always) private func reserve(_ b: Int, extra: Int) {
+    /// Room for `extra` more entries in bucket `b`: at least doubling (pushes amortised O(1)),
+    /// or `exactly` that many (a counted refill, whose size is known).
+    @inline(__always) private func reserve(_ b: Int, extra: Int, exactly: Bool = false) {
         let needed = sizes[b] + extra
         guard needed > capacities[b] else { return }
-        let capacity = max(needed, 2 * capacities[b], 64)
+        let capacity = exactly ? needed : max(needed, 2 * capacities[b], 64)
         let grown = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
         if let old = storage[b] {
             grown.moveInitialize(from: old, count: sizes[b])
@@ -168,7 +169,7 @@ struct MonotoneRadixQueue: ~Copyable {
             if n > 64 {
                 for b in 0..<i { counts[b] = 0 }
                 for j in 0..<n { counts[bucket(items[j].key)] += 1 }
-                for b in 0..<i where counts[b] > 0 { reserve(b, extra: counts[b]) }
+                for b in 0..<i where counts[b] > 0 { reserve(b, extra: counts[b], exactly: true) }
                 for j in 0..<n {
                     let e = items[j], b = bucket(e.key)
                     storage[b].unsafelyUnwrapped[sizes[b]] = e

@@ -98,17 +98,17 @@ public enum Preprocess {
         var acc = [Double](repeating: 0, count: w)
         var line = [Double](repeating: 0, count: w + 2 * r)
         image.withUnsafeBufferPointer { src in
+          k.withUnsafeBufferPointer { kernel in
             out.withUnsafeMutableBufferPointer { dst in
                 acc.withUnsafeMutableBufferPointer { acc in
                     line.withUnsafeMutableBufferPointer { line in
-                        let a = acc.baseAddress!, l = line.baseAddress!
+                        let a = acc.baseAddress!, l = line.baseAddress!, kp = kernel.baseAddress!
                         let base = src.baseAddress!
                         for y in 0..<h {
-                            // vertical (axis 0): taps in groups of up to four per sweep (the
-                            // accumulator stays in registers across a group); additions keep the
-                            // order outer taps first
+                            // vertical (axis 0), then horizontal (axis 1): the centre, then the
+                            // taps outer first (scipy's order), in one sweep up to radius 4, in
+                            // groups of four taps beyond (Correlation1D)
                             let c = y * w
-                            let w0 = k[r]
                             let s0 = base + c
                             @inline(__always) func row(_ dy: Int) -> UnsafePointer<P> {
                                 UnsafePointer(base + mode.index(y + dy, count: h) * w)
@@ -118,50 +118,8 @@ public enum Preprocess {
                                 // one sweep: the centre, the taps outer first, rounded to Float
                                 fusedVertical(into: mid0, centre: s0, row: row, count: w, weights: k, radius: r)
                             } else {
-                                for x in 0..<w { a[x] = s0[x].doubleValue * w0 }
-                                var j = r
-                                while j >= 1 {
-                                    let g = min(4, j)
-                                    switch g {
-                                    case 4:
-                                        let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                        let u2 = row(-(j - 2)), v2 = row(j - 2), u3 = row(-(j - 3)), v3 = row(j - 3)
-                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
-                                        for x in 0..<w {
-                                            var t = a[x]
-                                            t += (u0[x].doubleValue + v0[x].doubleValue) * k0
-                                            t += (u1[x].doubleValue + v1[x].doubleValue) * k1
-                                            t += (u2[x].doubleValue + v2[x].doubleValue) * k2
-                                            t += (u3[x].doubleValue + v3[x].doubleValue) * k3
-                                            a[x] = t
-                                        }
-                                    case 3:
-                                        let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                        let u2 = row(-(j - 2)), v2 = row(j - 2)
-                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
-                                        for x in 0..<w {
-                                            var t = a[x]
-                                            t += (u0[x].doubleValue + v0[x].doubleValue) * k0
-                                            t += (u1[x].doubleValue + v1[x].doubleValue) * k1
-                                            t += (u2[x].doubleValue + v2[x].doubleValue) * k2
-                                            a[x] = t
-                                        }
-                                    case 2:
-                                        let u0 = row(-j), v0 = row(j), u1 = row(-(j - 1)), v1 = row(j - 1)
-                                        let k0 = k[r - j], k1 = k[r - j + 1]
-                                        for x in 0..<w {
-                                            var t = a[x]
-                                            t += (u0[x].doubleValue + v0[x].doubleValue) * k0
-                                            t += (u1[x].doubleValue + v1[x].doubleValue) * k1
-                                            a[x] = t
-                                        }
-                                    default:
-                                        let u0 = row(-j), v0 = row(j)
-                                        let k0 = k[r - j]
-                                        for x in 0..<w { a[x] += (u0[x].doubleValue + v0[x].doubleValue) * k0 }
-                                    }
-                                    j -= g
-                                }
+                                Correlation1D.verticalPass(into: a, count: w, weights: kp, radius: r,
+                                                           antisymmetric: false, row: row)
                                 for x in 0..<w { mid0[x] = Double(Float(a[x])) }
                             }
                             // the vertical result rounded to Float (scipy's intermediate), padded
@@ -172,50 +130,8 @@ public enum Preprocess {
                                 fusedHorizontal(into: d, line: l, count: w, weights: k, radius: r)
                             } else {
                                 // horizontal (axis 1), tap-major so the loops vectorise
-                                for x in 0..<w { a[x] = mid0[x] * w0 }
-                                var j = r
-                                while j >= 1 {
-                                    let g = min(4, j)
-                                    switch g {
-                                    case 4:
-                                        let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
-                                        let u2 = u0 + 2, v2 = v0 - 2, u3 = u0 + 3, v3 = v0 - 3
-                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2], k3 = k[r - j + 3]
-                                        for x in 0..<w {
-                                            var t = a[x]
-                                            t += (u0[x] + v0[x]) * k0
-                                            t += (u1[x] + v1[x]) * k1
-                                            t += (u2[x] + v2[x]) * k2
-                                            t += (u3[x] + v3[x]) * k3
-                                            a[x] = t
-                                        }
-                                    case 3:
-                                        let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
-                                        let u2 = u0 + 2, v2 = v0 - 2
-                                        let k0 = k[r - j], k1 = k[r - j + 1], k2 = k[r - j + 2]
-                                        for x in 0..<w {
-                                            var t = a[x]
-                                            t += (u0[x] + v0[x]) * k0
-                                            t += (u1[x] + v1[x]) * k1
-                                            t += (u2[x] + v2[x]) * k2
-                                            a[x] = t
-                                        }
-                                    case 2:
-                                        let u0 = l + (r - j), v0 = l + (r + j), u1 = u0 + 1, v1 = v0 - 1
-                                        let k0 = k[r - j], k1 = k[r - j + 1]
-                                        for x in 0..<w {
-                                            var t = a[x]
-                                            t += (u0[x] + v0[x]) * k0
-                                            t += (u1[x] + v1[x]) * k1
-                                            a[x] = t
-                                        }
-                                    default:
-                                        let u0 = l + (r - j), v0 = l + (r + j)
-                                        let k0 = k[r - j]
-                                        for x in 0..<w { a[x] += (u0[x] + v0[x]) * k0 }
-                                    }
-                                    j -= g
-                                }
+                                Correlation1D.horizontalPass(into: a, line: l, count: w, weights: kp, radius: r,
+                                                             antisymmetric: false)
                                 for x in 0..<w { d[x] = Float(a[x]) }
                             }
                             eachRow?(y, UnsafeMutableBufferPointer(start: d, count: w))
@@ -223,6 +139,7 @@ public enum Preprocess {
                     }
                 }
             }
+          }
         }
         return Image(uncheckedWidth: w, height: h, pixels: out, pixelSize: image.pixelSize)
     }

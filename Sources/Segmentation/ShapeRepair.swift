@@ -91,7 +91,7 @@ public enum ShapeRepair {
         let n = Double(pixels.count)
         // coordinates divided out once (an integer division per pixel and pass was most of the
         // cost); every sum below runs over them in the same order as over the indices
-        var xs = [Double](repeating: 0, count: pixels.count), ys = xs
+        var xs = [Double](repeating: 0, count: pixels.count), ys = xs   // coordinates
         var sx = 0.0, sy = 0.0
         for (k, p) in pixels.enumerated() {
             let x = Double(Int(p) % w), y = Double(Int(p) / w)
@@ -107,14 +107,11 @@ public enum ShapeRepair {
         let theta = 0.5 * MathShim.atan2(2 * mxy, mxx - myy)
         let c = MathShim.cos(theta), s = MathShim.sin(theta)
         var lo = Double.infinity, hi = -Double.infinity
-        for k in 0..<xs.count {
-            let t = (xs[k] - cx) * c + (ys[k] - cy) * s
-            xs[k] = t   // the projection, kept for the slice counts
-            lo = min(lo, t); hi = max(hi, t)
-        }
+        let along = (0..<xs.count).map { k in (xs[k] - cx) * c + (ys[k] - cy) * s }   // on the axis
+        for t in along { lo = min(lo, t); hi = max(hi, t) }
         let slices = Int((hi - lo).rounded(.down)) + 1
         var counts = [Int](repeating: 0, count: slices)
-        for t in xs { counts[min(slices - 1, Int((t - lo).rounded(.down)))] += 1 }
+        for t in along { counts[min(slices - 1, Int((t - lo).rounded(.down)))] += 1 }
         // the mean over the central 60 % of the slices: the poles taper and would lower the
         // width; a mean, not a median, because oblique rows alias (at 45° the slices hold
         // alternately √2 × fewer and more pixels)
