@@ -1,3 +1,4 @@
+import CellTrackCore
 import Foundation
 
 /// Runs `produce` for indices `range` on `workers` threads and hands the results to `consume`
@@ -21,15 +22,38 @@ public enum OrderedParallel {
     public static func run<T>(range: Range<Int>, workers: Int, window: Int,
                               produce: @escaping @Sendable (_ index: Int, _ worker: Int) throws -> T,
                               consume: (_ index: Int, _ value: T) throws -> Void) throws {
+        try run(range: range, workers: workers, window: window,
+                produce: { index, worker, _ in try produce(index, worker) }, consume: consume)
+    }
+
+    /// `run`, where `produce` also receives the run's `WorkSharing`: a worker that has no index
+    /// left helps the others' `sharing.forEach` loops (the last frames of a movie, or a single
+    /// frame) instead of leaving its core idle.
+    public static func run<T>(range: Range<Int>, workers: Int, window: Int,
+                              produce: @escaping @Sendable (_ index: Int, _ worker: Int, _ sharing: WorkSharing) throws -> T,
+                              consume: (_ index: Int, _ value: T) throws -> Void) throws {
         precondition(workers >= 1 && window >= 1)
         if range.isEmpty { return }
         let state = SharedState<T>(next: range.lowerBound)
         let workerCount = min(workers, range.count)
+        // Every thread takes part: fewer indices than workers (a single frame, a short movie)
+        // leave the rest free to help from the start.
+        let sharing = WorkSharing(participants: workers)
         let group = DispatchGroup()
+        for _ in workerCount..<workers {
+            group.enter()
+            let helper = Thread {
+                defer { group.leave() }
+                sharing.help()
+            }
+            helper.stackSize = 8 << 20
+            helper.start()
+        }
         for worker in 0..<workerCount {
             group.enter()
             let thread = Thread {
                 defer { group.leave() }
+                defer { sharing.help() }
                 while true {
                     state.condition.lock()
                     // Wait for room in the window (bounded memory) or for the run to stop.
@@ -46,7 +70,7 @@ public enum OrderedParallel {
                     state.condition.unlock()
 
                     let outcome: Result<T, Error>
-                    do { outcome = .success(try produce(index, worker)) } catch { outcome = .failure(error) }
+                    do { outcome = .success(try produce(index, worker, sharing)) } catch { outcome = .failure(error) }
 
                     state.condition.lock()
                     state.results[index] = outcome

@@ -312,10 +312,10 @@ public enum RunEngine {
         let reporter = ProgressReporter(total: remaining, mode: request.progress)
         var processed = 0
         try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 1,
-                                produce: { index, worker in
+                                produce: { index, worker, sharing in
             try processFrame(index: index, reader: readers[worker], channelReaders: channelReaders[worker],
                              measuredChannels: measured, source: source, config: config,
-                             pixelSize: pixelSize, interval: interval)
+                             pixelSize: pixelSize, interval: interval, sharing: sharing)
         }, consume: { index, frame in
             try link(&tracker, index: index, cells: frame.runs, regions: frame.regions, reader: reader)
             if let frozen = tracker.removeFrozen() { try spill.append(frozen) }
@@ -362,7 +362,7 @@ public enum RunEngine {
     /// The parallel stage: read, segment (or take the given mask), measure, encode masks.
     static func processFrame(index: Int, reader: MovieReader, channelReaders: [MovieReader], measuredChannels: [Int],
                              source: CellSource, config: PipelineConfiguration, pixelSize: Double?,
-                             interval: Double) throws -> ProcessedFrame {
+                             interval: Double, sharing: WorkSharing? = nil) throws -> ProcessedFrame {
         let clock = ContinuousClock()
         let began = clock.now
         let frameSource = reader.sources[index]
@@ -373,7 +373,8 @@ public enum RunEngine {
         case .segmentation:
             let frame = try reader.readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation))
             do {
-                let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize)
+                let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize,
+                                                   sharing: sharing)
                 cells = result.cells
                 regions = result.regions
             } catch let error as ParameterError {

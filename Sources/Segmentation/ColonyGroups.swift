@@ -40,7 +40,7 @@ extension ColonySegmenter {
     /// `segment` assumes. Returns nil when `onlyDark` and the cells are not dark.
     static func segmentGrouped<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters, widthPixels: Double,
                                polarity: Polarity, onlyDark: Bool = false,
-                               tiling: Tiling? = nil,
+                               tiling: Tiling? = nil, sharing: WorkSharing? = nil,
                                lap: (String) -> Void = { _ in }, times: UnsafeMutablePointer<GroupTimes>? = nil) -> GroupedResult? {
         let r = p.resolved(widthPixels: widthPixels)
         let w = image.width, h = image.height, n = w * h
@@ -84,20 +84,45 @@ extension ColonySegmenter {
         let hessianRadius = Int(4 * r.ridgeSigma + 0.5)
         let reach = max(hessianRadius, r.darknessWindow / 2) + 1
         let groups = groupComponents(components, margin: r.interfaceRadius + 2)
-        var found: [(first: Int, runs: [LabelRuns.Run])] = []
-        var tiledGroups = 0
-        for group in groups {
-            // A lone component too small for a cell, or nowhere as dark as a cell must be on
-            // average, yields nothing (every object is a subset of its pixels): skip its crop.
-            if group.count == 1 && !mayHoldACell(group[0], components: components, s: s, resolved: r, parameters: p) {
-                continue
-            }
-            if processGroup(group, components: components, s: s, resolved: r, parameters: p, reach: reach,
-                            tiling: tiling ?? .standard(width: r.width), into: &found, times: times) {
-                tiledGroups += 1
+        // Groups are independent: each writes its own slot, and the slots are joined in group
+        // order, so who ran a group (this thread or a helper) never matters. The largest start
+        // first, so a helper that joins late is not left waiting on one big colony.
+        let areas = groups.map { group in group.reduce(0) { $0 + components.area($1) } }
+        let order = groups.indices.sorted { a, b in areas[a] != areas[b] ? areas[a] > areas[b] : a < b }
+        var perGroup = [[(first: Int, runs: [LabelRuns.Run])]](repeating: [], count: groups.count)
+        var tiled = [Bool](repeating: false, count: groups.count)
+        // empty when not timing (an empty buffer's base address is not nil, so test isEmpty)
+        var perGroupTimes = [GroupTimes](repeating: GroupTimes(), count: times == nil ? 0 : groups.count)
+        perGroup.withUnsafeMutableBufferPointer { slots in
+            tiled.withUnsafeMutableBufferPointer { tiled in
+                perGroupTimes.withUnsafeMutableBufferPointer { gt in
+                    func work(_ item: Int) {
+                        let g = order[item]
+                        let group = groups[g]
+                        // A lone component too small for a cell, or nowhere as dark as a cell must be
+                        // on average, yields nothing (every object is a subset of its pixels): skip it.
+                        if group.count == 1 && !mayHoldACell(group[0], components: components, s: s, resolved: r, parameters: p) {
+                            return
+                        }
+                        tiled[g] = processGroup(group, components: components, s: s, resolved: r, parameters: p,
+                                                reach: reach, tiling: tiling ?? .standard(width: r.width),
+                                                into: &slots[g], times: gt.isEmpty ? nil : gt.baseAddress! + g)
+                    }
+                    if let sharing { sharing.forEach(order.count, work) } else { for item in order.indices { work(item) } }
+                }
             }
         }
         FramePool.shared.give(&s.pixels)   // the next frame's smoothing writes into it
+        if let times {
+            for t in perGroupTimes {
+                times.pointee.crop += t.crop; times.pointee.hessian += t.hessian
+                times.pointee.darkness += t.darkness; times.pointee.cells += t.cells
+            }
+        }
+        let tiledGroups = tiled.lazy.filter { $0 }.count
+        var found = perGroup.flatMap { $0 }
+        perGroup = []
+        // objects are disjoint, so their first pixels are distinct: the order is total
         found.sort { $0.first < $1.first }
         var cells = LabelRuns(width: w, height: h, pixelSize: image.pixelSize)
         for (k, object) in found.enumerated() { cells.appendUnchecked(label: UInt32(k + 1), runs: object.runs) }

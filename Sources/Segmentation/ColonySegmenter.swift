@@ -394,7 +394,8 @@ extension Segmenter {
     /// `ColonySegmenter.looksDark` (not by the recipe's Otsu-minority rule, which the halos of
     /// phase contrast can flip). Inputs are validated by the caller.
     static func colonyIfChosen<P: GreyPixel>(_ image: Image<P>, parameters p: SegmentationParameters, pixelSize: Double?,
-                                             timings: inout StageTimings?) throws -> SegmentationResult? {
+                                             timings: inout StageTimings?,
+                                             sharing: WorkSharing? = nil) throws -> SegmentationResult? {
         var stopwatch = StageStopwatch(enabled: timings != nil)
         func lap(_ stage: String) { stopwatch.lap(stage, into: &timings) }
         if p.method == .auto && p.polarity == .bright { return nil }
@@ -403,7 +404,8 @@ extension Segmenter {
         var groupTimes = ColonySegmenter.GroupTimes()
         let found = withUnsafeMutablePointer(to: &groupTimes) { t in
             ColonySegmenter.segmentGrouped(image, parameters: p.colony, widthPixels: widthPixels, polarity: p.polarity,
-                                           onlyDark: p.method == .auto, lap: lap, times: timings != nil ? t : nil)
+                                           onlyDark: p.method == .auto, sharing: sharing, lap: lap,
+                                           times: timings != nil ? t : nil)
         }
         guard let found else { return nil }
         if timings != nil {

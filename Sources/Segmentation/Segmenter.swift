@@ -250,27 +250,35 @@ public enum Segmenter {
     }
 
     public static func segment(_ image: Image<Float>, parameters p: SegmentationParameters,
-                               pixelSize: Double?, timings: inout StageTimings?) throws -> SegmentationResult {
+                               pixelSize: Double?, timings: inout StageTimings?,
+                               sharing: WorkSharing? = nil) throws -> SegmentationResult {
         if let v = image.withUnsafeBufferPointer({ Otsu.firstNonFinite($0) }) {
             throw ParameterError.invalid(name: "image", value: "\(v)", reason: "pixels must be finite")
         }
-        return try segmentAny(image, parameters: p, pixelSize: pixelSize, timings: &timings)
+        return try segmentAny(image, parameters: p, pixelSize: pixelSize, timings: &timings, sharing: sharing)
     }
 
     /// `segment` of a frame as read (`GreyImage`): integer frames are segmented without a
     /// `Float` copy (see `GreyPixel`); the result equals that of the frame converted first.
+    ///
+    /// - Parameter sharing: lets idle threads help with this frame's colonies (`WorkSharing`);
+    ///   the result is the same with or without it.
     public static func segment(_ frame: GreyImage, parameters p: SegmentationParameters,
-                               pixelSize: Double?) throws -> SegmentationResult {
+                               pixelSize: Double?, sharing: WorkSharing? = nil) throws -> SegmentationResult {
         var t: StageTimings? = nil
-        return try segment(frame, parameters: p, pixelSize: pixelSize, timings: &t)
+        return try segment(frame, parameters: p, pixelSize: pixelSize, timings: &t, sharing: sharing)
     }
 
     public static func segment(_ frame: GreyImage, parameters p: SegmentationParameters,
-                               pixelSize: Double?, timings: inout StageTimings?) throws -> SegmentationResult {
+                               pixelSize: Double?, timings: inout StageTimings?,
+                               sharing: WorkSharing? = nil) throws -> SegmentationResult {
         switch frame {
-        case .float(let image): return try segment(image, parameters: p, pixelSize: pixelSize, timings: &timings)
-        case .uint16(let image): return try segmentAny(image, parameters: p, pixelSize: pixelSize, timings: &timings)
-        case .uint8(let image): return try segmentAny(image, parameters: p, pixelSize: pixelSize, timings: &timings)
+        case .float(let image):
+            return try segment(image, parameters: p, pixelSize: pixelSize, timings: &timings, sharing: sharing)
+        case .uint16(let image):
+            return try segmentAny(image, parameters: p, pixelSize: pixelSize, timings: &timings, sharing: sharing)
+        case .uint8(let image):
+            return try segmentAny(image, parameters: p, pixelSize: pixelSize, timings: &timings, sharing: sharing)
         }
     }
 
@@ -285,20 +293,23 @@ public enum Segmenter {
     /// and the mother-machine method work on a `Float` copy; the colony method reads the frame
     /// as it is.
     static func segmentAny<P: GreyPixel>(_ image: Image<P>, parameters p: SegmentationParameters,
-                                         pixelSize: Double?, timings: inout StageTimings?) throws -> SegmentationResult {
+                                         pixelSize: Double?, timings: inout StageTimings?,
+                                         sharing: WorkSharing?) throws -> SegmentationResult {
         try p.validate()
         if let ps = pixelSize { guard ps.isFinite, ps > 0 else { throw ParameterError.invalid(name: "pixel-size", value: "\(ps)", reason: "must be > 0 µm") } }
         guard image.count > 0 else { throw ParameterError.invalid(name: "image", value: "\(image.width)x\(image.height)", reason: "is empty") }
         if p.method != .recipe && p.method != .mothermachine,
-           let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize, timings: &timings) {
+           let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize,
+                                           timings: &timings, sharing: sharing) {
             return result
         }
-        return try segmentFloat(image.asFloat, parameters: p, pixelSize: pixelSize, timings: &timings)
+        return try segmentFloat(image.asFloat, parameters: p, pixelSize: pixelSize, timings: &timings, sharing: sharing)
     }
 
     /// The mother-machine method (falling back to colony) and the recipe.
     static func segmentFloat(_ image: Image<Float>, parameters p: SegmentationParameters,
-                             pixelSize: Double?, timings: inout StageTimings?) throws -> SegmentationResult {
+                             pixelSize: Double?, timings: inout StageTimings?,
+                             sharing: WorkSharing?) throws -> SegmentationResult {
         if p.method == .mothermachine {
             var stopwatch = StageStopwatch(enabled: timings != nil)
             let px = pixelSize ?? image.pixelSize ?? defaultPixelSize
@@ -308,7 +319,8 @@ public enum Segmenter {
                 stopwatch.lap("measure", into: &timings)
                 return SegmentationResult(cells: cells, regions: regions, threshold: 0, polarity: .dark)
             }
-            if let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize, timings: &timings) {
+            if let result = try colonyIfChosen(image, parameters: p, pixelSize: pixelSize ?? image.pixelSize,
+                                               timings: &timings, sharing: sharing) {
                 return result
             }
         }

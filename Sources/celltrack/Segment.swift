@@ -173,12 +173,12 @@ struct Segment: ParsableCommand {
             init(_ all: [MovieReader]) { self.all = all }
         }
         let shared = Readers(readers)
-        try OrderedParallel.run(range: 0..<movie.frameCount, workers: workers, window: workers + 1, produce: { index, worker in
+        try OrderedParallel.run(range: 0..<movie.frameCount, workers: workers, window: workers + 1, produce: { index, worker, sharing in
             // integer frames stay integer unless a flat-field correction makes them Float
             var (image, source) = try shared.all[worker].readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(parameters))
             do {
                 if let flat { image = .float(try Preprocess.flatField(image.asFloat, flat: flat, dark: dark)) }
-                return try Segmenter.segment(image, parameters: parameters, pixelSize: pixelSize).labels
+                return try Segmenter.segment(image, parameters: parameters, pixelSize: pixelSize, sharing: sharing).labels
             } catch let error as ParameterError {
                 throw InputError(file: source.path, frame: source.page, problem: error.description)
             }

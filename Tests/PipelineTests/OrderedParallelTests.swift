@@ -32,6 +32,25 @@ final class OrderedParallelTests: XCTestCase {
         XCTAssertEqual(inFlight.value, 0)
     }
 
+    /// Workers without an index of their own (here more workers than indices) help the others'
+    /// `sharing.forEach` loops; the results are those of the serial loop.
+    func testIdleWorkersHelpWithSharedLoops() throws {
+        for (count, workers) in [(1, 3), (2, 2), (5, 3)] {
+            var sums: [Int] = []
+            try OrderedParallel.run(range: 0..<count, workers: workers, window: workers + 1,
+                                    produce: { index, _, sharing in
+                                        var parts = [Int](repeating: 0, count: 64)
+                                        parts.withUnsafeMutableBufferPointer { p in
+                                            sharing.forEach(64) { i in p[i] = (index + 1) * i * i }
+                                        }
+                                        return parts.reduce(0, +)
+                                    },
+                                    consume: { _, value in sums.append(value) })
+            let squares = (0..<64).reduce(0) { $0 + $1 * $1 }
+            XCTAssertEqual(sums, (0..<count).map { ($0 + 1) * squares }, "count \(count), workers \(workers)")
+        }
+    }
+
     struct Boom: Error, Equatable { let index: Int }
 
     func testFirstErrorInIndexOrderStopsTheRun() {

@@ -236,6 +236,40 @@ final class RunsTests: XCTestCase {
         }
     }
 
+    /// Groups run on helping threads (`WorkSharing`) give the serial result, pixel for pixel and
+    /// in the same label order, with the stage times collected or not.
+    func testSharedGroupsEqualTheSerialGroups() throws {
+        let px = 0.065, width = 1 / px
+        let p = ColonyParameters()
+        let margin = Int((3 * width).rounded(.up))
+        let tiling = ColonySegmenter.Tiling(core: 96, margin: margin, above: margin, beyond: margin + 70)
+        for seed in [8, 9] as [UInt64] {
+            let image = Self.phaseContrastFrame(width: 420, height: 330, rods: 60, seed: seed)
+            let serial = try XCTUnwrap(ColonySegmenter.segmentGrouped(image, parameters: p, widthPixels: width,
+                                                                      polarity: .dark, tiling: tiling))
+            XCTAssertGreaterThan(serial.cells.count, 20, "seed \(seed)")
+            for timed in [false, true] {
+                let sharing = WorkSharing(participants: 3)
+                let helpers = DispatchGroup()
+                for _ in 0..<2 {
+                    helpers.enter()
+                    Thread { defer { helpers.leave() }; sharing.help() }.start()
+                }
+                var times = ColonySegmenter.GroupTimes()
+                let shared = withUnsafeMutablePointer(to: &times) { t in
+                    ColonySegmenter.segmentGrouped(image, parameters: p, widthPixels: width, polarity: .dark,
+                                                   tiling: tiling, sharing: sharing, times: timed ? t : nil)
+                }
+                sharing.help()
+                XCTAssertEqual(helpers.wait(timeout: .now() + 60), .success)
+                let result = try XCTUnwrap(shared)
+                XCTAssertEqual(result.cells.labelImage().pixels, serial.cells.labelImage().pixels, "seed \(seed), timed \(timed)")
+                XCTAssertEqual(result.tiledGroups, serial.tiledGroups)
+                if timed { XCTAssertGreaterThan(times.cells, 0, "seed \(seed): the groups' times are summed") }
+            }
+        }
+    }
+
     /// Flooding each 4-connected part of the mask on its own gives the whole-image result when
     /// markers take raster-order ages; with skimage's shared age 0, equal-valued markers are
     /// ordered by the heap's layout and the two can differ (which this test also shows happens).
