@@ -326,6 +326,8 @@ public enum RunEngine {
             reporter.update(done: processed, cells: cellCount)
         })
         reporter.finish()
+        // the workers' kept frame buffers would sit under the lineage's memory at the peak
+        Segmenter.releaseFrameBuffers()
         if processed == 0 { try beforeFirstCommit() }
         if let b = budget { budget = b - processed }
         guard start + limit == frameCount else {

@@ -217,7 +217,12 @@ extension ColonySegmenter {
                         for x in Int(run.x0)..<Int(run.x1) { c[row + x] = 1 }
                     }
                 }
-                let opened = Morphology.opening(crop, .disk(radius: radius))
+                // the opening in two steps, each input dropped once used: a colony's box is up to
+                // half a 12-MP frame, and this is the frame phase's peak
+                var eroded = Morphology.erosion(crop, .disk(radius: radius))
+                crop = Mask(uncheckedWidth: 0, height: 0, pixels: [])
+                let opened = Morphology.dilation(eroded, .disk(radius: radius))
+                eroded = Mask(uncheckedWidth: 0, height: 0, pixels: [])
                 opened.withUnsafeBufferPointer { o in
                     for run in runs {
                         let row = (Int(run.y) - box.minY) * bw - box.minX
@@ -467,37 +472,40 @@ extension ColonySegmenter {
                 }
             }
         }
-        // The filters' outputs are dropped as soon as the relative ridge is formed, and each crop
+        // The filters' outputs are dropped as soon as the ridge flags are formed, and each crop
         // as soon as its tight copy exists: a colony that fills the frame is processed as one
         // group, and every frame-sized buffer alive at once adds ~50 MB at 12 MP.
-        var ridgeRel: [Float]
+        let tx0 = window.minX - cx0, ty0 = window.minY - cy0
+        let tx1 = window.maxX - cx0, ty1 = window.maxY - cy0
+        let tw = tx1 - tx0, th = ty1 - ty0
+        var flags = [UInt8](repeating: 0, count: tw * th)
         do {
             let sImage = Image(uncheckedWidth: cw, height: ch, pixels: sCrop, pixelSize: s.pixelSize)
             let fgImage = Mask(uncheckedWidth: cw, height: ch, pixels: fgCrop, pixelSize: s.pixelSize)
             stamp(\.crop)
-            // the eigenvalues become the relative ridge in place (one crop-sized buffer fewer
-            // at the peak), 0 off the foreground
             let rows = RowExtents(fgImage)   // both filters compute only between these
-            var lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, rows: rows)
+            let lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, rows: rows)
             stamp(\.hessian)
             let minimum = minimumFilter(sImage, size: r.darknessWindow, rows: rows)
             stamp(\.darkness)
+            // the relative ridge, as flags, on the window's foreground (0 elsewhere)
             let tFg = Float(p.foregroundSigmas)
             let norm = Float(r.ridgeSigma * r.ridgeSigma)
-            lambda.withUnsafeMutableBufferPointer { l in
+            lambda.withUnsafeBufferPointer { l in
                 minimum.withUnsafeBufferPointer { mn in
                     fgCrop.withUnsafeBufferPointer { f in
-                        for i in 0..<(cw * ch) {
-                            l[i] = f[i] != 0 ? max(-l[i], 0) * norm / max(-mn[i], tFg) : 0
+                        flags.withUnsafeMutableBufferPointer { out in
+                            for y in ty0..<ty1 {
+                                let row = y * cw, dst = (y - ty0) * tw - tx0
+                                for i in (row + tx0)..<(row + tx1) where f[i] != 0 {
+                                    out[dst + i - row] = ColonySegmenter.ridgeFlags(max(-l[i], 0) * norm / max(-mn[i], tFg), p)
+                                }
+                            }
                         }
                     }
                 }
             }
-            ridgeRel = lambda.pixels
         }
-        let tx0 = window.minX - cx0, ty0 = window.minY - cy0
-        let tx1 = window.maxX - cx0, ty1 = window.maxY - cy0
-        let tw = tx1 - tx0, th = ty1 - ty0
         func tight<P>(_ full: [P]) -> [P] {
             var out: [P] = []
             out.reserveCapacity(tw * th)
@@ -510,15 +518,15 @@ extension ColonySegmenter {
         sCrop = []
         let fgTight = Mask(uncheckedWidth: tw, height: th, pixels: tight(fgCrop), pixelSize: s.pixelSize)
         fgCrop = []
-        let ridgeTight = Image(uncheckedWidth: tw, height: th, pixels: tight(ridgeRel), pixelSize: s.pixelSize)
-        ridgeRel = []
-        let (markers, flooded, labels) = cells(s: sTight, fg: fgTight, ridgeRel: ridgeTight, resolved: r, parameters: p,
+        let flagsTight = Mask(uncheckedWidth: tw, height: th, pixels: flags, pixelSize: s.pixelSize)
+        flags = []
+        let (markers, flooded, labels) = cells(s: sTight, fg: fgTight, ridgeFlags: consume flagsTight, resolved: r, parameters: p,
                                                lap: { _ in })
-        var local = labels
+        var local = consume labels
         if p.contactEdges {
             // reads `interfaceRadius + 1` px around each object: inside the group's box + 1
-            local = ContactEdges.place(watershed: flooded, markers: consume markers, labels: local, normalised: sTight,
-                                       trim: p.trim, radius: r.interfaceRadius)
+            local = ContactEdges.place(watershed: flooded, markers: consume markers, labels: consume local,
+                                       normalised: sTight, trim: p.trim, radius: r.interfaceRadius)
         }
         let objects = LabelRuns(local)
         let ox = Int32(window.minX), oy = Int32(window.minY)

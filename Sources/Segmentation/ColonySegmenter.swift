@@ -331,7 +331,8 @@ enum ColonySegmenter {
         var markers = LabelImage(width: w, height: h, repeating: 0, pixelSize: image.pixelSize)
         var flooded = markers, labels = markers
         if let box = boundingBox(fg, margin: 1) {
-            let cropped = cells(s: crop(s, box), fg: crop(fg, box), ridgeRel: crop(ridgeRelative, box),
+            let cropped = cells(s: crop(s, box), fg: crop(fg, box),
+                                ridgeFlags: crop(ridgeRelative, box).map { ridgeFlags($0, p) },
                                 resolved: r, parameters: p, lap: lap)
             paste(cropped.markers, into: &markers, box)
             paste(cropped.flooded, into: &flooded, box)
@@ -562,21 +563,34 @@ extension ColonySegmenter {
 
 
 extension ColonySegmenter {
+    /// Bit 0 of `ridgeFlags`: the relative ridge cuts the markers' mask (`!(ridge < ridgeThreshold)`).
+    static let ridgeCuts: UInt8 = 1
+    /// Bit 1 of `ridgeFlags`: the relative ridge gaps a contact (`ridge >= gapThreshold`).
+    static let ridgeGaps: UInt8 = 2
+
+    /// What steps 4 and 6 read of one pixel's relative ridge: they only compare it with the two
+    /// thresholds, so a byte of flags stands for the `Float` (a quarter of the memory in the
+    /// windows of a dense colony, where the segmentation peaks).
+    @inline(__always) static func ridgeFlags(_ ridge: Float, _ p: ColonyParameters) -> UInt8 {
+        (ridge < Float(p.ridgeThreshold) ? 0 : ridgeCuts) | (ridge >= Float(p.gapThreshold) ? ridgeGaps : 0)
+    }
+
     /// Steps 4–7 (markers, watershed, edges, object contrast) on whole images; labels 1…n in
-    /// raster order. `ridgeRel` must be valid on `fg`.
-    static func cells(s: Image<Float>, fg: Mask, ridgeRel ridgeImage: Image<Float>, resolved r: ColonyParameters.Resolved,
+    /// raster order. `ridgeFlags` (`ridgeFlags(_:_:)` of the relative ridge) must be valid on
+    /// `fg`; they are freed after step 6.
+    static func cells(s: Image<Float>, fg: Mask, ridgeFlags flagImage: consuming Mask, resolved r: ColonyParameters.Resolved,
                       parameters p: ColonyParameters, lap: (String) -> Void)
         -> (markers: LabelImage, flooded: LabelImage, labels: LabelImage) {
         let w = s.width, h = s.height, n = w * h
-        let ridgeRel = ridgeImage.pixels
+        var ridge = flagImage.pixels
+        _ = consume flagImage
         // 4. markers: cut foreground, eroded through the EDT, small cores dropped
-        let tRidge = Float(p.ridgeThreshold)
         var coreMask = Mask(width: w, height: h, repeating: 0, pixelSize: s.pixelSize)
         do {   // the cut mask and its EDT end here (a dense colony's crop is frame-sized)
             var cut = fg
             cut.withUnsafeMutableBufferPointer { c in
-                ridgeRel.withUnsafeBufferPointer { rr in
-                    for i in 0..<n where c[i] != 0 && !(rr[i] < tRidge) { c[i] = 0 }
+                ridge.withUnsafeBufferPointer { rr in
+                    for i in 0..<n where c[i] != 0 && rr[i] & ridgeCuts != 0 { c[i] = 0 }
                 }
             }
             let d2 = DistanceTransform.squaredEuclidean(cut)
@@ -608,22 +622,22 @@ extension ColonySegmenter {
         lap("edges")
         let zone = contactZone(flooded, radius: r.interfaceRadius)
         lap("contact")
-        let tGap = Float(p.gapThreshold)
         var trimmed = flooded
         trimmed.withUnsafeMutableBufferPointer { t in
             s.withUnsafeBufferPointer { sv in
                 zone.withUnsafeBufferPointer { z in
-                    ridgeRel.withUnsafeBufferPointer { rr in
+                    ridge.withUnsafeBufferPointer { rr in
                         for i in 0..<n {
                             let l = Int(t[i])
                             if l == 0 { continue }
-                            let keep = sv[i] < trimLevel[l] && !(z[i] != 0 && rr[i] >= tGap)
+                            let keep = sv[i] < trimLevel[l] && !(z[i] != 0 && rr[i] & ridgeGaps != 0)
                             if !keep { t[i] = 0 }
                         }
                     }
                 }
             }
         }
+        ridge = []
         dropSmallInPlace(&trimmed, count: markerCount, minPixels: r.minAreaPixels)
         var labels = trimmed
         trimmed = LabelImage(uncheckedWidth: 0, height: 0, pixels: [])   // one label image, not two

@@ -47,10 +47,11 @@ public enum ContactEdges {
     ///   - trim: the relative edge level (`ColonyParameters.trim`).
     ///   - radius: the contact zone's radius in px (`r_interface`); 0 returns `labels`.
     /// - Returns: labels with the numbering of `labels`.
-    /// `markers` is consumed: it is released once the core levels are summed, so a caller that
-    /// passes its last reference (`consume`) holds one frame-sized label image less while the
-    /// contact zone is walked.
-    public static func place(watershed: LabelImage, markers: consuming LabelImage, labels: LabelImage,
+    /// `markers` and `labels` are consumed: the markers are released once the core levels are
+    /// summed and the result is written into the labels' storage, so a caller that passes its
+    /// last references (`consume`) holds two frame-sized label images less while the contact
+    /// zone is walked.
+    public static func place(watershed: LabelImage, markers: consuming LabelImage, labels: consuming LabelImage,
                              normalised s: Image<Float>, trim: Double, radius: Int) -> LabelImage {
         let w = watershed.width, h = watershed.height, n = w * h
         precondition(markers.width == w && markers.height == h && labels.width == w && labels.height == h
@@ -73,59 +74,67 @@ public enum ContactEdges {
         var core = [Float](repeating: 0, count: maxW + 1)
         for l in 1...maxW { core[l] = Float(coreSum[l] / Double(max(coreCnt[l], 1))) }
 
-        var out = LabelImage(width: w, height: h, repeating: 0, pixelSize: labels.pixelSize)
-        var source = [Int32](repeating: -1, count: n)          // interface pixel that reached p
-        var crest = [Float](repeating: 0, count: n)            // valid at interface pixels
-        var queue = [Int32]()
+        // the result reuses `labels`' storage (read only for `lut`): one label image fewer when
+        // the caller passes its last reference
+        var out = consume labels
+        out.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        // Seeds are numbered in raster order, so comparing numbers compares their pixel indices
+        // (the tie rule), and the crest is kept per seed, not per pixel.
+        var source = [Int32](repeating: -1, count: n)          // number of the seed that reached p
+        var queue = [Int32]()                                   // seeds (pixel indices) first
+        var crest: [Float] = []                                 // per seed
         watershed.withUnsafeBufferPointer { ws in
             s.withUnsafeBufferPointer { sv in
                 source.withUnsafeMutableBufferPointer { src in
-                    crest.withUnsafeMutableBufferPointer { cr in
-                        // 1. interface pixels (seeds, raster order)
-                        ContactEdges.forEachInterfacePixel(ws, width: w, height: h) { i in
-                            src[i] = Int32(i); queue.append(Int32(i))
-                        }
-                        // 2. crest: the brightest interface pixel of the 3×3 neighbourhood
-                        for q in queue {
-                            let i = Int(q), x = i % w, y = i / w
-                            var m = sv[i]
-                            for yy in max(y - 1, 0)...min(y + 1, h - 1) {
-                                for xx in max(x - 1, 0)...min(x + 1, w - 1) {
-                                    let j = yy * w + xx
-                                    if src[j] == Int32(j) { m = max(m, sv[j]) }
-                                }
+                    // 1. interface pixels (seeds, raster order)
+                    ContactEdges.forEachInterfacePixel(ws, width: w, height: h) { i in
+                        src[i] = Int32(queue.count); queue.append(Int32(i))
+                    }
+                    // 2. crest: the brightest interface pixel of the 3×3 neighbourhood (only seeds
+                    //    have a source yet)
+                    crest.reserveCapacity(queue.count)
+                    for q in queue {
+                        let i = Int(q), x = i % w, y = i / w
+                        var m = sv[i]
+                        for yy in max(y - 1, 0)...min(y + 1, h - 1) {
+                            for xx in max(x - 1, 0)...min(x + 1, w - 1) {
+                                let j = yy * w + xx
+                                if src[j] >= 0 { m = max(m, sv[j]) }
                             }
-                            cr[i] = m
                         }
-                        // 3. breadth-first walk inside the watershed regions, within `radius`
-                        //    (Euclidean) of the seed
-                        let r2 = radius * radius
-                        var head = 0
-                        while head < queue.count {
-                            let p = Int(queue[head]); head += 1
-                            let seed = Int(src[p]), sx = seed % w, sy = seed / w
-                            let x = p % w, y = p / w
-                            for yy in max(y - 1, 0)...min(y + 1, h - 1) {
-                                for xx in max(x - 1, 0)...min(x + 1, w - 1) {
-                                    let j = yy * w + xx
-                                    if ws[j] == 0 { continue }
-                                    let dx = xx - sx, dy = yy - sy, d2 = dx * dx + dy * dy
-                                    if d2 > r2 { continue }
-                                    let old = Int(src[j])
-                                    if old >= 0 {
-                                        // keep the nearer seed (ties: the lower index)
-                                        let ox = xx - old % w, oy = yy - old / w, o2 = ox * ox + oy * oy
-                                        if o2 < d2 || (o2 == d2 && old <= seed) { continue }
-                                    }
-                                    src[j] = Int32(seed)
-                                    queue.append(Int32(j))
+                        crest.append(m)
+                    }
+                    // 3. breadth-first walk inside the watershed regions, within `radius`
+                    //    (Euclidean) of the seed
+                    let r2 = radius * radius
+                    var head = 0
+                    while head < queue.count {
+                        let p = Int(queue[head]); head += 1
+                        let seed = src[p], seedPixel = Int(queue[Int(seed)])
+                        let sx = seedPixel % w, sy = seedPixel / w
+                        let x = p % w, y = p / w
+                        for yy in max(y - 1, 0)...min(y + 1, h - 1) {
+                            for xx in max(x - 1, 0)...min(x + 1, w - 1) {
+                                let j = yy * w + xx
+                                if ws[j] == 0 { continue }
+                                let dx = xx - sx, dy = yy - sy, d2 = dx * dx + dy * dy
+                                if d2 > r2 { continue }
+                                let old = src[j]
+                                if old >= 0 {
+                                    // keep the nearer seed (ties: the lower index)
+                                    let oldPixel = Int(queue[Int(old)])
+                                    let ox = xx - oldPixel % w, oy = yy - oldPixel / w, o2 = ox * ox + oy * oy
+                                    if o2 < d2 || (o2 == d2 && old <= seed) { continue }
                                 }
+                                src[j] = seed
+                                queue.append(Int32(j))
                             }
                         }
                     }
                 }
             }
         }
+        queue = []
         // 4. the edge test
         watershed.withUnsafeBufferPointer { ws in
             s.withUnsafeBufferPointer { sv in

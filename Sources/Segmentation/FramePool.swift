@@ -50,6 +50,15 @@ final class FramePool: @unchecked Sendable {
         return [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
+    /// Frees every kept buffer.
+    func drain() {
+        pthread_mutex_lock(mutex)
+        let kept = buffers
+        buffers = []
+        pthread_mutex_unlock(mutex)
+        _ = consume kept   // freed outside the lock
+    }
+
     /// Keeps `pixels` for a later `take` (when large and there is room) and empties it.
     func give(_ pixels: inout [Float]) {
         var taken: [Float] = []

@@ -18,41 +18,40 @@ extension Watershed {
     public static func floodRasterAged(_ image: Image<Float>, markers: LabelImage, mask: Mask?,
                                        connectivity: Connectivity) -> LabelImage {
         if image.width == 0 || image.height == 0 { return markers }
-        let padded = Padded(image, markers: markers, mask: mask)
-        defer { padded.deallocate() }
-        let n = padded.count, output = padded.output, values = padded.values, inMask = padded.inMask
-        let offsets = padded.neighbourOffsets(connectivity)
-        var queue = MonotoneRadixQueue()
-        offsets.withUnsafeBufferPointer { nb in
-            var age: Int32 = 1
-            // A marker pixel whose neighbours are all labelled or outside the mask would push
-            // nothing when popped (labels are never cleared): leaving it out changes no label and
-            // keeps the pops' relative order, and the queue holds the markers' rims instead of
-            // their cores (a dense 12-MP colony: a third of the frame).
-            for i in 0..<n where output[i] != 0 {
-                var open = false
-                for k in 0..<nb.count {
-                    let q = i + nb[k]
-                    if inMask[q] != 0 && output[q] == 0 { open = true; break }
-                }
-                guard open else { continue }
-                queue.push(value: values[i], age: age, index: Int32(i))
-                age &+= 1
-            }
-            while let e = queue.pop() {
-                let p = Int(e.index)
-                let label = output[p]
-                for k in 0..<nb.count {
-                    let q = p + nb[k]
-                    if inMask[q] == 0 || output[q] != 0 { continue }
+        return Padded.flooding(image, markers: markers, mask: mask) { padded in
+            let n = padded.count, output = padded.output, values = padded.values, inMask = padded.inMask
+            let offsets = padded.neighbourOffsets(connectivity)
+            var queue = MonotoneRadixQueue()
+            offsets.withUnsafeBufferPointer { nb in
+                var age: Int32 = 1
+                // A marker pixel whose neighbours are all labelled or outside the mask would push
+                // nothing when popped (labels are never cleared): leaving it out changes no label and
+                // keeps the pops' relative order, and the queue holds the markers' rims instead of
+                // their cores (a dense 12-MP colony: a third of the frame).
+                for i in 0..<n where output[i] != 0 {
+                    var open = false
+                    for k in 0..<nb.count {
+                        let q = i + nb[k]
+                        if inMask[q] != 0 && output[q] == 0 { open = true; break }
+                    }
+                    guard open else { continue }
+                    queue.push(value: values[i], age: age, index: Int32(i))
                     age &+= 1
-                    output[q] = label
-                    let v = values[q]
-                    queue.push(value: v < e.value ? e.value : v, age: age, index: Int32(q))
+                }
+                while let e = queue.pop() {
+                    let p = Int(e.index)
+                    let label = output[p]
+                    for k in 0..<nb.count {
+                        let q = p + nb[k]
+                        if inMask[q] == 0 || output[q] != 0 { continue }
+                        age &+= 1
+                        output[q] = label
+                        let v = values[q]
+                        queue.push(value: v < e.value ? e.value : v, age: age, index: Int32(q))
+                    }
                 }
             }
         }
-        return padded.labels(pixelSize: image.pixelSize)
     }
 }
 

@@ -55,11 +55,12 @@ public enum Morphology {
     public static func erosion(_ mask: Mask, _ element: StructuringElement) -> Mask {
         let r = element.radius
         if r <= 0 { return binarised(mask) }
+        if case let .disk(radius) = element, radius <= 32 { return diskByRows(mask, radius: radius, erode: true) }
         let w = mask.width, h = mask.height
         var out = [UInt8](repeating: 0, count: w * h)
         switch element {
-        case let .disk(radius) where radius <= 32:
-            return diskByRows(mask, radius: radius, erode: true)
+        case .disk(radius: ...32):
+            preconditionFailure("handled above")
         case .disk:
             // Pad with one background pixel all round: outside the image is background.
             let pw = w + 2, ph = h + 2
@@ -101,11 +102,12 @@ public enum Morphology {
     public static func dilation(_ mask: Mask, _ element: StructuringElement) -> Mask {
         let r = element.radius
         if r <= 0 { return binarised(mask) }
+        if case let .disk(radius) = element, radius <= 32 { return diskByRows(mask, radius: radius, erode: false) }
         let w = mask.width, h = mask.height
         var out = [UInt8](repeating: 0, count: w * h)
         switch element {
-        case let .disk(radius) where radius <= 32:
-            return diskByRows(mask, radius: radius, erode: false)
+        case .disk(radius: ...32):
+            preconditionFailure("handled above")
         case .disk:
             // distance from each pixel to the nearest foreground pixel = EDT of the complement
             let inverted = mask.map { $0 == 0 ? UInt8(1) : 0 }

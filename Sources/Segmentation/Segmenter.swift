@@ -229,6 +229,11 @@ public enum Segmenter {
     /// Pixel size assumed for µm-based defaults when the image carries none.
     public static let defaultPixelSize = 0.1
 
+    /// Frees the frame-sized buffers kept for the next frame (`FramePool`: one smoothed frame
+    /// per worker, 49 MB each at 12 MP). Call it when no more frames of this size follow, e.g.
+    /// before a movie's lineage is built, whose memory would otherwise come on top of them.
+    public static func releaseFrameBuffers() { FramePool.shared.drain() }
+
     /// Segments one frame with the recipe:
     /// 1. Gaussian smoothing (σ px, reflect border);
     /// 2. polarity `auto` resolved on the smoothed image (minority side of its Otsu threshold);
