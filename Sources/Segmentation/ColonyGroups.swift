@@ -491,6 +491,7 @@ extension ColonySegmenter {
             // the relative ridge, as flags, on the window's foreground (0 elsewhere)
             let tFg = Float(p.foregroundSigmas)
             let norm = Float(r.ridgeSigma * r.ridgeSigma)
+            let cut = Float(p.ridgeThreshold), gap = Float(p.gapThreshold)
             lambda.withUnsafeBufferPointer { l in
                 minimum.withUnsafeBufferPointer { mn in
                     fgCrop.withUnsafeBufferPointer { f in
@@ -498,7 +499,8 @@ extension ColonySegmenter {
                             for y in ty0..<ty1 {
                                 let row = y * cw, dst = (y - ty0) * tw - tx0
                                 for i in (row + tx0)..<(row + tx1) where f[i] != 0 {
-                                    out[dst + i - row] = ColonySegmenter.ridgeFlags(max(-l[i], 0) * norm / max(-mn[i], tFg), p)
+                                    let ridge = max(-l[i], 0) * norm / max(-mn[i], tFg)
+                                    out[dst + i - row] = ColonySegmenter.ridgeFlags(ridge, cut: cut, gap: gap)
                                 }
                             }
                         }

@@ -331,8 +331,9 @@ enum ColonySegmenter {
         var markers = LabelImage(width: w, height: h, repeating: 0, pixelSize: image.pixelSize)
         var flooded = markers, labels = markers
         if let box = boundingBox(fg, margin: 1) {
+            let cut = Float(p.ridgeThreshold), gap = Float(p.gapThreshold)
             let cropped = cells(s: crop(s, box), fg: crop(fg, box),
-                                ridgeFlags: crop(ridgeRelative, box).map { ridgeFlags($0, p) },
+                                ridgeFlags: crop(ridgeRelative, box).map { ridgeFlags($0, cut: cut, gap: gap) },
                                 resolved: r, parameters: p, lap: lap)
             paste(cropped.markers, into: &markers, box)
             paste(cropped.flooded, into: &flooded, box)
@@ -569,10 +570,11 @@ extension ColonySegmenter {
     static let ridgeGaps: UInt8 = 2
 
     /// What steps 4 and 6 read of one pixel's relative ridge: they only compare it with the two
-    /// thresholds, so a byte of flags stands for the `Float` (a quarter of the memory in the
-    /// windows of a dense colony, where the segmentation peaks).
-    @inline(__always) static func ridgeFlags(_ ridge: Float, _ p: ColonyParameters) -> UInt8 {
-        (ridge < Float(p.ridgeThreshold) ? 0 : ridgeCuts) | (ridge >= Float(p.gapThreshold) ? ridgeGaps : 0)
+    /// thresholds (`Float(ridgeThreshold)`, `Float(gapThreshold)`), so a byte of flags stands for
+    /// the `Float` (a quarter of the memory in the windows of a dense colony, where the
+    /// segmentation peaks).
+    @inline(__always) static func ridgeFlags(_ ridge: Float, cut: Float, gap: Float) -> UInt8 {
+        (ridge < cut ? 0 : ridgeCuts) | (ridge >= gap ? ridgeGaps : 0)
     }
 
     /// Steps 4–7 (markers, watershed, edges, object contrast) on whole images; labels 1…n in

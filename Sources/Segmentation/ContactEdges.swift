@@ -63,21 +63,22 @@ public enum ContactEdges {
         // core level per watershed label (mean of s over its marker) and the trim level, in
         // the same arithmetic as the colony trim
         let (coreSum, coreCnt) = ColonySegmenter.labelSums(markers, of: s, count: maxW)
-        var lut = [UInt32](repeating: 0, count: maxW + 1)     // watershed label → cell label
         _ = consume markers
+        // The result reuses `labels`' storage, read only for `lut` and cleared in the same pass:
+        // one label image fewer when the caller passes its last reference.
+        var lut = [UInt32](repeating: 0, count: maxW + 1)     // watershed label → cell label
+        var out = consume labels
         watershed.withUnsafeBufferPointer { ws in
-            labels.withUnsafeBufferPointer { lb in
-                for i in 0..<n where ws[i] != 0 && lb[i] != 0 && lut[Int(ws[i])] == 0 { lut[Int(ws[i])] = lb[i] }
+            out.withUnsafeMutableBufferPointer { lb in
+                for i in 0..<n where lb[i] != 0 {
+                    if ws[i] != 0 && lut[Int(ws[i])] == 0 { lut[Int(ws[i])] = lb[i] }
+                    lb[i] = 0
+                }
             }
         }
         let t = Float(trim)
         var core = [Float](repeating: 0, count: maxW + 1)
         for l in 1...maxW { core[l] = Float(coreSum[l] / Double(max(coreCnt[l], 1))) }
-
-        // the result reuses `labels`' storage (read only for `lut`): one label image fewer when
-        // the caller passes its last reference
-        var out = consume labels
-        out.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         // Seeds are numbered in raster order, so comparing numbers compares their pixel indices
         // (the tie rule), and the crest is kept per seed, not per pixel.
         var source = [Int32](repeating: -1, count: n)          // number of the seed that reached p

@@ -55,13 +55,13 @@ public enum Morphology {
     public static func erosion(_ mask: Mask, _ element: StructuringElement) -> Mask {
         let r = element.radius
         if r <= 0 { return binarised(mask) }
-        if case let .disk(radius) = element, radius <= 32 { return diskByRows(mask, radius: radius, erode: true) }
         let w = mask.width, h = mask.height
-        var out = [UInt8](repeating: 0, count: w * h)
+        var out: [UInt8] = []   // allocated by the cases that fill it (small disks return their own)
         switch element {
-        case .disk(radius: ...32):
-            preconditionFailure("handled above")
+        case let .disk(radius) where radius <= 32:
+            return diskByRows(mask, radius: radius, erode: true)
         case .disk:
+            out = [UInt8](repeating: 0, count: w * h)
             // Pad with one background pixel all round: outside the image is background.
             let pw = w + 2, ph = h + 2
             var padded = [UInt8](repeating: 0, count: pw * ph)
@@ -82,6 +82,7 @@ public enum Morphology {
                 }
             }
         case .square, .diamond:
+            out = [UInt8](repeating: 0, count: w * h)
             let chess: Bool
             if case .square = element { chess = true } else { chess = false }
             let d = mask.withUnsafeBufferPointer {
@@ -102,13 +103,13 @@ public enum Morphology {
     public static func dilation(_ mask: Mask, _ element: StructuringElement) -> Mask {
         let r = element.radius
         if r <= 0 { return binarised(mask) }
-        if case let .disk(radius) = element, radius <= 32 { return diskByRows(mask, radius: radius, erode: false) }
         let w = mask.width, h = mask.height
-        var out = [UInt8](repeating: 0, count: w * h)
+        var out: [UInt8] = []   // allocated by the cases that fill it (small disks return their own)
         switch element {
-        case .disk(radius: ...32):
-            preconditionFailure("handled above")
+        case let .disk(radius) where radius <= 32:
+            return diskByRows(mask, radius: radius, erode: false)
         case .disk:
+            out = [UInt8](repeating: 0, count: w * h)
             // distance from each pixel to the nearest foreground pixel = EDT of the complement
             let inverted = mask.map { $0 == 0 ? UInt8(1) : 0 }
             let r2 = Double(r * r)
@@ -118,6 +119,7 @@ public enum Morphology {
                 }
             }
         case .square, .diamond:
+            out = [UInt8](repeating: 0, count: w * h)
             let chess: Bool
             if case .square = element { chess = true } else { chess = false }
             let d = mask.withUnsafeBufferPointer {

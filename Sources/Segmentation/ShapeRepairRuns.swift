@@ -30,8 +30,10 @@ extension ShapeRepair {
             return scratch[...]
         }
         var objects: [(index: Int, object: Object)] = []
-        for k in 0..<cells.count where cells.area(k) >= 3 {
-            var object = measure(listPixels(k), width: w)
+        for k in 0..<cells.count {
+            let pixels = listPixels(k)
+            guard pixels.count >= 3 else { continue }
+            var object = measure(pixels, width: w)
             object.pixels = []
             objects.append((k, object))
         }
