@@ -218,47 +218,78 @@ public struct BackgroundSurface: Sendable, Equatable {
     }
 
     /// `image − sign × (surface − surface at the centre)`, in place (`sign` −1: the surface was
-    /// fitted on the negated image). Per row the polynomial in u is a0 + a1·u + a2·u² + … over a
-    /// table of the powers of u, summed in that order for each pixel in one vectorisable pass
-    /// (degrees up to 4; higher degrees take `subtractByPasses`, the same sums term by term).
+    /// fitted on the negated image), row by row through `RowSubtractor`.
     public func subtract(from image: inout Image<Float>, sign: Float = 1) {
-        guard degree <= 4 else { return subtractByPasses(from: &image, sign: sign) }
         precondition(image.width == width && image.height == height, "size differs")
-        let t = Self.terms(degree)
-        let centre = clampedCentre(t)
+        var subtractor = RowSubtractor(self)
         let w = width
-        let powers = powersOfU(rows: 5)   // rows beyond the degree are 0
-        var rowCoefficients = [Double](repeating: 0, count: 5)
-        let lo = low, hi = high
-        let d = degree
         image.withUnsafeMutableBufferPointer { px in
+            for y in 0..<height { subtractor.apply(row: y, px.baseAddress! + y * w, sign: sign) }
+        }
+    }
+
+    /// `subtract` one row at a time, so that a caller can fuse it with its own per-row work while
+    /// the row is in cache (the colony method's normalisation) or apply it to a copied row (its
+    /// statistics sample). Per row the polynomial in u is a0 + a1·u + a2·u² + … over a table of
+    /// the powers of u, summed in that order for each pixel in one vectorisable pass (degrees up
+    /// to 4; higher degrees sum term by term, as `subtractByPasses` does).
+    public struct RowSubtractor {
+        let surface: BackgroundSurface
+        let terms: [(i: Int, j: Int)]
+        let centre: Double
+        /// `powers[i * width + x] = u(x)^i`, five rows (or degree + 1 beyond degree 4).
+        let powers: [Double]
+        var rowCoefficients: [Double]
+        /// Degrees above 4: the row's polynomial, term by term.
+        var polynomial: [Double]
+
+        public init(_ surface: BackgroundSurface) {
+            self.surface = surface
+            terms = BackgroundSurface.terms(surface.degree)
+            centre = surface.clampedCentre(terms)
+            let rows = max(5, surface.degree + 1)
+            powers = surface.powersOfU(rows: rows)   // rows beyond the degree are 0
+            rowCoefficients = [Double](repeating: 0, count: rows)
+            polynomial = surface.degree > 4 ? [Double](repeating: 0, count: surface.width) : []
+        }
+
+        /// Row `y` (`surface.width` pixels at `out`) minus `sign` × (surface − centre), in place.
+        public mutating func apply(row y: Int, _ out: UnsafeMutablePointer<Float>, sign: Float) {
+            let w = surface.width, d = surface.degree
+            let lo = surface.low, hi = surface.high, centre = centre
+            surface.rowCoefficients(y, terms: terms, into: &rowCoefficients)
             powers.withUnsafeBufferPointer { pw in
                 let p1 = pw.baseAddress! + w, p2 = p1 + w, p3 = p2 + w, p4 = p3 + w
-                for y in 0..<height {
-                    self.rowCoefficients(y, terms: t, into: &rowCoefficients)
-                    let a0 = rowCoefficients[0], a1 = rowCoefficients[1], a2 = rowCoefficients[2]
-                    let a3 = rowCoefficients[3], a4 = rowCoefficients[4]
-                    let out = px.baseAddress! + y * w
-                    // the sums stop at the fitted degree (adding 0 · u^i would change −0 only,
-                    // but keeping the order exact is simpler to trust)
-                    switch d {
-                    case 0: for x in 0..<w { out[x] -= sign * Float(min(max(a0, lo), hi) - centre) }
-                    case 1: for x in 0..<w { out[x] -= sign * Float(min(max(a0 + a1 * p1[x], lo), hi) - centre) }
-                    case 2:
-                        for x in 0..<w {
-                            let r = a0 + a1 * p1[x] + a2 * p2[x]
-                            out[x] -= sign * Float(min(max(r, lo), hi) - centre)
+                let a0 = rowCoefficients[0], a1 = rowCoefficients[1], a2 = rowCoefficients[2]
+                let a3 = rowCoefficients[3], a4 = rowCoefficients[4]
+                // the sums stop at the fitted degree (adding 0 · u^i would change −0 only, but
+                // keeping the order exact is simpler to trust)
+                switch d {
+                case 0: for x in 0..<w { out[x] -= sign * Float(min(max(a0, lo), hi) - centre) }
+                case 1: for x in 0..<w { out[x] -= sign * Float(min(max(a0 + a1 * p1[x], lo), hi) - centre) }
+                case 2:
+                    for x in 0..<w {
+                        let r = a0 + a1 * p1[x] + a2 * p2[x]
+                        out[x] -= sign * Float(min(max(r, lo), hi) - centre)
+                    }
+                case 3:
+                    for x in 0..<w {
+                        let r = a0 + a1 * p1[x] + a2 * p2[x] + a3 * p3[x]
+                        out[x] -= sign * Float(min(max(r, lo), hi) - centre)
+                    }
+                case 4:
+                    for x in 0..<w {
+                        let r = a0 + a1 * p1[x] + a2 * p2[x] + a3 * p3[x] + a4 * p4[x]
+                        out[x] -= sign * Float(min(max(r, lo), hi) - centre)
+                    }
+                default:
+                    polynomial.withUnsafeMutableBufferPointer { r in
+                        for x in 0..<w { r[x] = a0 }
+                        for i in stride(from: 1, through: d, by: 1) {
+                            let a = rowCoefficients[i], p = pw.baseAddress! + i * w
+                            for x in 0..<w { r[x] += a * p[x] }
                         }
-                    case 3:
-                        for x in 0..<w {
-                            let r = a0 + a1 * p1[x] + a2 * p2[x] + a3 * p3[x]
-                            out[x] -= sign * Float(min(max(r, lo), hi) - centre)
-                        }
-                    default:
-                        for x in 0..<w {
-                            let r = a0 + a1 * p1[x] + a2 * p2[x] + a3 * p3[x] + a4 * p4[x]
-                            out[x] -= sign * Float(min(max(r, lo), hi) - centre)
-                        }
+                        for x in 0..<w { out[x] -= sign * Float(min(max(r[x], lo), hi) - centre) }
                     }
                 }
             }
@@ -266,13 +297,13 @@ public struct BackgroundSurface: Sendable, Equatable {
     }
 
     /// The surface at the centre (the constant term), clamped as the surface is.
-    private func clampedCentre(_ t: [(i: Int, j: Int)]) -> Double {
+    func clampedCentre(_ t: [(i: Int, j: Int)]) -> Double {
         min(max(coefficients[t.firstIndex { $0.i == 0 && $0.j == 0 }!], low), high)
     }
 
     /// `powers[i * width + x] = u(x)^i` for `i < rows`, u the column scaled to [−1, 1]; 0 for
     /// `i > degree`.
-    private func powersOfU(rows: Int) -> [Double] {
+    func powersOfU(rows: Int) -> [Double] {
         let w = width
         var powers = [Double](repeating: 0, count: rows * w)
         for x in 0..<w { powers[x] = 1 }
@@ -285,7 +316,7 @@ public struct BackgroundSurface: Sendable, Equatable {
 
     /// The coefficients of u^0, u^1, … on row `y` (the polynomial with v fixed), into `a`,
     /// zeroed first.
-    private func rowCoefficients(_ y: Int, terms t: [(i: Int, j: Int)], into a: inout [Double]) {
+    func rowCoefficients(_ y: Int, terms t: [(i: Int, j: Int)], into a: inout [Double]) {
         let v = (Double(y) + 0.5 - Double(height) / 2) / (Double(height) / 2)
         for i in a.indices { a[i] = 0 }
         for (c, term) in t.enumerated() { a[term.i] += coefficients[c] * Self.power(v, term.j) }

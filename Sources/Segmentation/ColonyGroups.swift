@@ -45,28 +45,34 @@ extension ColonySegmenter {
         let r = p.resolved(widthPixels: widthPixels)
         let w = image.width, h = image.height, n = w * h
 
-        // 1. normalise in place: smooth, then s = (smooth − level) / scale
-        var s = smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: polarity == .bright)
+        // 1. normalise in place: smooth, then s = (smooth − level) / scale. The illumination
+        // surface is removed inside the normalising pass (and from the statistics sample's
+        // copied rows), not in a pass of its own: one read and write of the frame fewer.
+        var s: Image<Float>
+        var flat: Flattening
+        (s, flat) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels,
+                                         bright: polarity == .bright)
         var darkCells = polarity != .bright
         lap("smooth")
-        var (bg, spread) = backgroundPeak(of: s)
+        var (bg, spread) = backgroundPeak(of: s, flattening: &flat)
         lap("peak")
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         let tFg = Float(p.foregroundSigmas)
         // Normalise in place and threshold (every mask pixel is written: no zero fill first).
         // With polarity auto the same pass counts looksDark's tails; when the cells turn out
         // not to be dark, the flattened frame is computed again (the same numbers) and negated.
-        var (fgPixels, dark, bright) = normalise(&s, level: level, scale: scale, threshold: tFg)
+        var (fgPixels, dark, bright) = normalise(&s, level: level, scale: scale, threshold: tFg, flattening: &flat)
         if polarity == .auto && !looksDark(dark: dark, bright: bright, pixels: n) {
             if onlyDark { FramePool.shared.give(&s.pixels); return nil }
             darkCells = false
             FramePool.shared.give(&s.pixels)
-            s = smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: false)
-            negateInPlace(&s)
-            (bg, spread) = backgroundPeak(of: s)
+            (s, flat) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: false)
+            // negated as a whole when nothing else is left to do per row
+            if flat.isIdentity { negateInPlace(&s) } else { flat.negate = true }
+            (bg, spread) = backgroundPeak(of: s, flattening: &flat)
             level = Float(bg); scale = Float(max(spread, 1e-6))
             fgPixels = []
-            fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg).mask
+            fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg, flattening: &flat).mask
         }
         if onlyDark && !darkCells { return nil }
         // the mask moves into `fg` (a second reference would make the opening copy 12 MB)
@@ -156,43 +162,109 @@ extension ColonySegmenter {
         dark * 1000 >= n && 4 * dark >= bright
     }
 
+    /// What remains to be done to the smoothed frame before it is normalised: the illumination
+    /// surface to subtract (with its sign: −1 when it was fitted on the negative) and the
+    /// negation for bright cells, applied per row by `backgroundPeak(of:flattening:)` (to its
+    /// sample's copied rows) and by `normalise` (in place), each exactly as
+    /// `smoothAndFlatten` applies them to the whole frame.
+    struct Flattening {
+        var surface: BackgroundSurface.RowSubtractor?
+        var sign: Float = 1
+        var negate = false
+
+        static let none = Flattening()
+
+        /// Row `y` at `row` (`width` pixels) flattened in place.
+        @inline(__always)
+        mutating func apply(row y: Int, _ row: UnsafeMutablePointer<Float>, width w: Int) {
+            surface?.apply(row: y, row, sign: sign)
+            if negate { for x in 0..<w { row[x] = -row[x] } }
+        }
+
+        var isIdentity: Bool { surface == nil && !negate }
+    }
+
+    /// `smoothAndFlatten`, with the flattening left to do per row when the frame is large enough
+    /// for the statistics to read a sample of its rows (`statisticsRowStep` > 1); smaller frames
+    /// are flattened here (the sample is the frame itself, so there is no copy to fuse with).
+    static func smoothForNormalising<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters,
+                                                   resolved r: ColonyParameters.Resolved, widthPixels: Double,
+                                                   bright: Bool) -> (Image<Float>, Flattening) {
+        guard statisticsRowStep(pixels: image.count) > 1 else {
+            return (smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: bright), .none)
+        }
+        let s = Preprocess.gaussian(image, sigma: r.smoothSigma, eachRow: nil)
+        var flat = Flattening(negate: bright)
+        if p.backgroundDegree > 0,
+           let surface = BackgroundSurface.fit(s, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree,
+                                               negated: bright) {
+            flat.surface = BackgroundSurface.RowSubtractor(surface)
+            flat.sign = bright ? -1 : 1
+        }
+        return (s, flat)
+    }
+
+    /// `backgroundPeak(of:)` of the frame as `flattening` would leave it: the sample's rows are
+    /// copied, then flattened.
+    static func backgroundPeak(of image: Image<Float>, flattening: inout Flattening) -> (level: Double, spread: Double) {
+        guard !flattening.isIdentity else { return backgroundPeak(of: image) }
+        var sample = statisticsSample(image)
+        let w = sample.width, rows = sample.height, step = statisticsRowStep(pixels: image.count)
+        sample.withUnsafeMutableBufferPointer { px in
+            for k in 0..<rows { flattening.apply(row: k * step, px.baseAddress! + k * w, width: w) }
+        }
+        return sample.withUnsafeBufferPointer { backgroundPeak($0) }
+    }
+
     /// `s = (s − level) / scale` in place, the foreground `s < −threshold`, and the counts of
     /// `s < −6` and `s > 6` (looksDark's tails). Four lanes at a time with masks instead of
     /// branches (the tails are scattered pixels, so branches mispredict); the same division per
-    /// pixel as one at a time.
-    static func normalise(_ image: inout Image<Float>, level: Float, scale: Float, threshold tFg: Float)
-        -> (mask: [UInt8], dark: Int, bright: Int) {
-        let n = image.count
+    /// pixel as one at a time. Each row is flattened first (`flattening`), while it is in cache.
+    static func normalise(_ image: inout Image<Float>, level: Float, scale: Float, threshold tFg: Float,
+                          flattening: inout Flattening) -> (mask: [UInt8], dark: Int, bright: Int) {
+        let n = image.count, w = image.width
         var dark = 0, bright = 0
         let mask = image.withUnsafeMutableBufferPointer { sv in
             [UInt8](unsafeUninitializedCapacity: n) { f, initialized in
                 initialized = n
-                guard let base = sv.baseAddress, let out = f.baseAddress else { return }
+                guard let frame = sv.baseAddress, let mask = f.baseAddress, w > 0 else { return }
                 let lv = SIMD4<Float>(repeating: level), sc = SIMD4<Float>(repeating: scale)
                 let one = SIMD4<Int32>(repeating: 1), zero = SIMD4<Int32>(repeating: 0)
                 var darkLanes = zero, brightLanes = zero
-                var i = 0
-                while i + 4 <= n {
-                    let v = (SIMD4<Float>(base[i], base[i + 1], base[i + 2], base[i + 3]) - lv) / sc
-                    base[i] = v[0]; base[i + 1] = v[1]; base[i + 2] = v[2]; base[i + 3] = v[3]
-                    let on = v .< -tFg
-                    out[i] = on[0] ? 1 : 0; out[i + 1] = on[1] ? 1 : 0
-                    out[i + 2] = on[2] ? 1 : 0; out[i + 3] = on[3] ? 1 : 0
-                    darkLanes &+= zero.replacing(with: one, where: v .< -6)
-                    brightLanes &+= zero.replacing(with: one, where: v .> 6)
-                    i += 4
+                let identity = flattening.isIdentity
+                for y in 0..<(n / w) {
+                    let base = frame + y * w, out = mask + y * w
+                    if !identity { flattening.apply(row: y, base, width: w) }
+                    var i = 0
+                    while i + 4 <= w {
+                        let v = (SIMD4<Float>(base[i], base[i + 1], base[i + 2], base[i + 3]) - lv) / sc
+                        base[i] = v[0]; base[i + 1] = v[1]; base[i + 2] = v[2]; base[i + 3] = v[3]
+                        let on = v .< -tFg
+                        out[i] = on[0] ? 1 : 0; out[i + 1] = on[1] ? 1 : 0
+                        out[i + 2] = on[2] ? 1 : 0; out[i + 3] = on[3] ? 1 : 0
+                        darkLanes &+= zero.replacing(with: one, where: v .< -6)
+                        brightLanes &+= zero.replacing(with: one, where: v .> 6)
+                        i += 4
+                    }
+                    while i < w {
+                        let v = (base[i] - level) / scale
+                        base[i] = v
+                        out[i] = v < -tFg ? 1 : 0
+                        if v < -6 { dark += 1 } else if v > 6 { bright += 1 }
+                        i += 1
+                    }
                 }
-                dark = Int(darkLanes.wrappedSum()); bright = Int(brightLanes.wrappedSum())
-                while i < n {
-                    let v = (base[i] - level) / scale
-                    base[i] = v
-                    out[i] = v < -tFg ? 1 : 0
-                    if v < -6 { dark += 1 } else if v > 6 { bright += 1 }
-                    i += 1
-                }
+                dark += Int(darkLanes.wrappedSum()); bright += Int(brightLanes.wrappedSum())
             }
         }
         return (mask, dark, bright)
+    }
+
+    /// `normalise` of a frame already flattened.
+    static func normalise(_ image: inout Image<Float>, level: Float, scale: Float, threshold tFg: Float)
+        -> (mask: [UInt8], dark: Int, bright: Int) {
+        var none = Flattening.none
+        return normalise(&image, level: level, scale: scale, threshold: tFg, flattening: &none)
     }
 
     /// `Morphology.opening(fg, .disk(radius))`, computed per 8-connected component on its

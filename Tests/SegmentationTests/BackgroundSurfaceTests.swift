@@ -37,6 +37,40 @@ final class BackgroundSurfaceTests: XCTestCase {
         }
     }
 
+    /// The colony method's fused flattening (the surface removed per row inside the normalising
+    /// pass and from the statistics sample's rows) equals flattening the whole frame first, then
+    /// sampling and normalising it: level, spread, every normalised pixel, the mask and the tail
+    /// counts, for dark and bright cells. The frame is above 4 MP, so the statistics read every
+    /// `statisticsRowStep`-th row (the case the fusion is for).
+    func testFusedFlatteningEqualsFlatteningTheFrameFirst() throws {
+        var rng = SplitMix64(seed: 17)
+        let (image, _) = Self.vignetted(width: 2100, height: 2000, colony: true, rng: &rng)
+        XCTAssertGreaterThan(ColonySegmenter.statisticsRowStep(pixels: image.count), 1)
+        var p = ColonyParameters()
+        p.backgroundDegree = 4
+        let width = 20.0
+        let r = p.resolved(widthPixels: width)
+        for bright in [false, true] {
+            var whole = ColonySegmenter.smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: width, bright: bright)
+            let (wholeLevel, wholeSpread) = ColonySegmenter.backgroundPeak(of: whole)
+            let wholeResult = ColonySegmenter.normalise(&whole, level: Float(wholeLevel), scale: Float(wholeSpread), threshold: 3)
+
+            var (fused, flattening) = ColonySegmenter.smoothForNormalising(image, parameters: p, resolved: r,
+                                                                           widthPixels: width, bright: bright)
+            XCTAssertNotNil(flattening.surface, "a surface was fitted")
+            let (level, spread) = ColonySegmenter.backgroundPeak(of: fused, flattening: &flattening)
+            XCTAssertEqual(level, wholeLevel, "bright \(bright)")
+            XCTAssertEqual(spread, wholeSpread, "bright \(bright)")
+            let fusedResult = ColonySegmenter.normalise(&fused, level: Float(level), scale: Float(spread), threshold: 3,
+                                                        flattening: &flattening)
+            XCTAssertEqual(fused.pixels.map(\.bitPattern), whole.pixels.map(\.bitPattern), "bright \(bright)")
+            XCTAssertEqual(fusedResult.mask, wholeResult.mask, "bright \(bright)")
+            XCTAssertEqual(fusedResult.dark, wholeResult.dark)
+            XCTAssertEqual(fusedResult.bright, wholeResult.bright)
+            XCTAssertGreaterThan(fusedResult.dark, 0)
+        }
+    }
+
     /// Background with vignetting, dark rods, and (optionally) a dense colony patch.
     static func vignetted(width w: Int, height h: Int, colony: Bool, rng: inout SplitMix64) -> (Image<Float>, [Double]) {
         var img = Image<Float>(width: w, height: h, repeating: 0)
