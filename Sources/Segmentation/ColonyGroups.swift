@@ -422,21 +422,37 @@ extension ColonySegmenter {
         // steps 4–7 read only foreground pixels, their labels and a 1-px zero margin (EDT):
         // they run on the group's box + 1, not on the filters' wider crop
         let box = Box(minX: max(0, x0 - 1), minY: max(0, y0 - 1), maxX: min(w, x1 + 1), maxY: min(h, y1 + 1))
+        // a large colony lit inside: its cells against the bright lines around them (LocalReference)
+        var patch: LocalReference.Patch? = nil
+        if p.localReferenceWindow > 0 && LocalReference.spans(box, widthPixels: r.width, parameters: p) {
+            let groupPixels = {
+                var pixels = [UInt8](repeating: 0, count: box.width * box.height)
+                for k in group {
+                    for run in components.runs(of: k) {
+                        let row = (Int(run.y) - box.minY) * box.width - box.minX
+                        for x in Int(run.x0)..<Int(run.x1) { pixels[row + x] = 1 }
+                    }
+                }
+                return pixels
+            }
+            patch = LocalReference.patch(box: box, groupPixels: groupPixels, s: s, threshold: Float(p.foregroundSigmas),
+                                         widthPixels: r.width, parameters: p, openRadius: r.openRadius)
+        }
         let untiledLimit = (tiling.core + tiling.above + tiling.beyond) * (tiling.core + 2 * tiling.beyond)
         if box.width * box.height > untiledLimit,
-           let tiled = tiledObjects(group, box: box, components: components, s: s, resolved: r, parameters: p,
+           let tiled = tiledObjects(group, box: box, components: components, s: s, patch: patch, resolved: r, parameters: p,
                                     reach: reach, tiling: tiling, times: times) {
             found.append(contentsOf: tiled)
             return true
         }
-        found += windowObjects(group, window: box, components: components, s: s, resolved: r, parameters: p,
+        found += windowObjects(group, window: box, components: components, s: s, patch: patch, resolved: r, parameters: p,
                                reach: reach, times: times)
         return false
     }
 
     /// `processGroup` over tiles; nil when a kept cell is not clear of its window's edge or two
     /// kept cells overlap (the caller then processes the group whole).
-    static func tiledObjects(_ group: [Int], box: Box, components: LabelRuns, s: Image<Float>,
+    static func tiledObjects(_ group: [Int], box: Box, components: LabelRuns, s: Image<Float>, patch: LocalReference.Patch? = nil,
                              resolved r: ColonyParameters.Resolved, parameters p: ColonyParameters, reach: Int,
                              tiling t: Tiling, times: UnsafeMutablePointer<GroupTimes>?) -> [(first: Int, runs: [LabelRuns.Run])]? {
         // cores of equal size, at most `t.core` on a side
@@ -450,7 +466,7 @@ extension ColonySegmenter {
                                maxY: min(box.maxY, box.minY + (row + 1) * coreHeight))
                 let window = core.grown(above: t.above, around: t.beyond, within: box)
                 var (owned, unclear) = ownedObjects(group, core: core, window: window, box: box, components: components,
-                                                    s: s, resolved: r, parameters: p, reach: reach, margin: t.margin,
+                                                    s: s, patch: patch, resolved: r, parameters: p, reach: reach, margin: t.margin,
                                                     times: times)
                 // A cell longer than the halo: again on a window around it alone (the core's other
                 // cells are clear of the edge, so they stand); up to three times, then the whole group.
@@ -460,7 +476,7 @@ extension ColonySegmenter {
                     for u in unclear {
                         let around = u.grown(above: t.beyond, around: t.beyond, within: box)
                         let again = ownedObjects(group, core: core, window: around, box: box, components: components,
-                                                 s: s, resolved: r, parameters: p, reach: reach, margin: t.margin,
+                                                 s: s, patch: patch, resolved: r, parameters: p, reach: reach, margin: t.margin,
                                                  only: u, times: times)
                         for o in again.owned where firsts.insert(o.first).inserted { owned.append(o) }
                         next += again.unclear
@@ -479,13 +495,13 @@ extension ColonySegmenter {
     /// it leaves the window); and the boxes of those that do not. With `only`, just the cells
     /// whose box meets it.
     static func ownedObjects(_ group: [Int], core: Box, window: Box, box: Box, components: LabelRuns,
-                             s: Image<Float>, resolved r: ColonyParameters.Resolved, parameters p: ColonyParameters,
+                             s: Image<Float>, patch: LocalReference.Patch? = nil, resolved r: ColonyParameters.Resolved, parameters p: ColonyParameters,
                              reach: Int, margin: Int, only: Box? = nil, times: UnsafeMutablePointer<GroupTimes>?)
         -> (owned: [(first: Int, runs: [LabelRuns.Run])], unclear: [Box]) {
         let w = s.width
         var owned: [(first: Int, runs: [LabelRuns.Run])] = []
         var unclear: [Box] = []
-        for object in windowObjects(group, window: window, components: components, s: s, resolved: r,
+        for object in windowObjects(group, window: window, components: components, s: s, patch: patch, resolved: r,
                                     parameters: p, reach: reach, times: times) {
             let fy = object.first / w, fx = object.first % w
             guard fy >= core.minY, fy < core.maxY, fx >= core.minX, fx < core.maxX else { continue }
@@ -513,7 +529,7 @@ extension ColonySegmenter {
     /// Steps 3–7 on the group's pixels inside `window` (inside the group's box + 1): the filters
     /// read `s` on the window grown by `reach`. Objects in frame coordinates, with the frame
     /// index of each object's first pixel, in raster order of those.
-    static func windowObjects(_ group: [Int], window: Box, components: LabelRuns, s: Image<Float>,
+    static func windowObjects(_ group: [Int], window: Box, components: LabelRuns, s: Image<Float>, patch: LocalReference.Patch? = nil,
                               resolved r: ColonyParameters.Resolved, parameters p: ColonyParameters, reach: Int,
                               times: UnsafeMutablePointer<GroupTimes>?) -> [(first: Int, runs: [LabelRuns.Run])] {
         let w = s.width, h = s.height
@@ -544,6 +560,22 @@ extension ColonySegmenter {
                 }
             }
         }
+        // A local reference (LocalReference): the ridge reads `s` as it is; everything else reads
+        // the referenced values, and the foreground gains the pixels the reference added.
+        var ridgeCrop: [Float]? = nil
+        if let patch {
+            ridgeCrop = sCrop
+            let b = patch.box
+            let ys = max(b.minY, cy0)..<min(b.maxY, cy1), xs = max(b.minX, cx0)..<min(b.maxX, cx1)
+            for y in ys where !xs.isEmpty {
+                let src = (y - b.minY) * b.width - b.minX, dst = (y - cy0) * cw - cx0
+                let inWindow = y >= window.minY && y < window.maxY
+                for x in xs {
+                    sCrop[dst + x] = patch.s[src + x]
+                    if inWindow && x >= window.minX && x < window.maxX && patch.added[src + x] != 0 { fgCrop[dst + x] = 1 }
+                }
+            }
+        }
         // The filters' outputs are dropped as soon as the ridge flags are formed, and each crop
         // as soon as its tight copy exists: a colony that fills the frame is processed as one
         // group, and every frame-sized buffer alive at once adds ~50 MB at 12 MP.
@@ -556,7 +588,9 @@ extension ColonySegmenter {
             let fgImage = Mask(uncheckedWidth: cw, height: ch, pixels: fgCrop, pixelSize: s.pixelSize)
             stamp(\.crop)
             let rows = RowExtents(fgImage)   // both filters compute only between these
-            let lambda = Hessian.smallestEigenvalue(sImage, sigma: r.ridgeSigma, rows: rows)
+            let ridgeImage = ridgeCrop.map { Image(uncheckedWidth: cw, height: ch, pixels: $0, pixelSize: s.pixelSize) } ?? sImage
+            ridgeCrop = nil
+            let lambda = Hessian.smallestEigenvalue(ridgeImage, sigma: r.ridgeSigma, rows: rows)
             stamp(\.hessian)
             let minimum = minimumFilter(sImage, size: r.darknessWindow, rows: rows)
             stamp(\.darkness)

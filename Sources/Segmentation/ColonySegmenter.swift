@@ -54,6 +54,14 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
     /// before normalising (`BackgroundSurface`, fitted on blocks of two cell widths); 0 = off.
     /// Default 4 (vignetting and gradients; flat frames are unchanged).
     public var backgroundDegree: Int = 4
+    /// Local reference in large lit colonies (`LocalReference`, docs/colony-method.md §13):
+    /// side of the closing that gives the bright lines' envelope, × w; 0 = off. Default 2.5.
+    public var localReferenceWindow: Double = 2.5
+    /// The reference is the envelope minus this many background σ (at least 0). Default 3.
+    public var localReferenceOffset: Double = 3.0
+    /// Only lit regions that hold a disk of this radius, × w, take the reference (so only
+    /// colonies at least twice as many cell widths across). Default 5.
+    public var localReferenceRadius: Double = 5.0
 
     public init() {}
 
@@ -78,6 +86,9 @@ public struct ColonyParameters: Codable, Equatable, Hashable, Sendable {
         try check("minArea", minArea, { $0 >= 0 }, "must be >= 0 (× cell width²)")
         try check("objectSigmas", objectSigmas, { $0 >= 0 }, "must be >= 0")
         try check("splitWidthRatio", splitWidthRatio, { $0 == 0 || $0 >= 1 }, "must be 0 (off) or >= 1")
+        try check("localReferenceWindow", localReferenceWindow, { $0 >= 0 && $0 <= 100 }, "must be between 0 (off) and 100 (× cell width)")
+        try check("localReferenceOffset", localReferenceOffset, { $0 >= 0 }, "must be >= 0 (background σ)")
+        try check("localReferenceRadius", localReferenceRadius, { $0 > 0 && $0 <= 1000 }, "must be between 0 and 1000 (× cell width)")
         guard (0...6).contains(backgroundDegree) else {
             throw ParameterError.invalid(name: "colony.backgroundDegree", value: "\(backgroundDegree)", reason: "must be between 0 (off) and 6")
         }
