@@ -4,20 +4,20 @@ import XCTest
 final class ContentHashTests: XCTestCase {
     func testChunkingDoesNotChangeTheDigest() {
         var rng: UInt64 = 12345
-        let bytes = (0..<1001).map { _ -> UInt8 in
+        let bytes = (0..<2_501).map { _ -> UInt8 in
             rng = rng &* 6364136223846793005 &+ 1442695040888963407
             return UInt8(truncatingIfNeeded: rng >> 33)
         }
         var whole = ContentHasher()
         whole.update(Data(bytes))
-        for split in [1, 3, 7, 8, 9, 500, 1000] {
+        for split in [1, 3, 7, 8, 9, 63, 64, 65, 500, 1000, 1024, 1025, 2500] {
             var parts = ContentHasher()
             parts.update(Data(bytes[0..<split]))
             parts.update(Data(bytes[split...]))
             XCTAssertEqual(parts.digest, whole.digest, "split at \(split)")
         }
-        // many small pieces that straddle the 32-byte blocks
-        for piece in [1, 5, 31, 33] {
+        // many small pieces that straddle the 64-byte stripes and the 1-KiB blocks
+        for piece in [1, 5, 31, 33, 63, 65, 1000] {
             var parts = ContentHasher()
             var start = 0
             while start < bytes.count {
@@ -42,6 +42,22 @@ final class ContentHashTests: XCTestCase {
             for b in 0..<8 { swapped.swapAt(8 * i + b, 8 * j + b) }
             var h = ContentHasher(); h.update(swapped)
             XCTAssertNotEqual(h.digest, reference.digest, "words \(i) and \(j)")
+        }
+    }
+
+    func testTheOrderOfStripesAndBlocksChangesTheDigest() {
+        var rng: UInt64 = 99
+        let base = Data((0..<4096).map { _ -> UInt8 in
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: rng >> 33)
+        })
+        var reference = ContentHasher(); reference.update(base)
+        // two stripes of one block, two blocks, and the same lane of two stripes
+        for (a, b, size) in [(0, 64, 64), (0, 1024, 1024), (1024, 3072, 1024), (8, 72, 8)] {
+            var swapped = base
+            for i in 0..<size { swapped.swapAt(a + i, b + i) }
+            var h = ContentHasher(); h.update(swapped)
+            XCTAssertNotEqual(h.digest, reference.digest, "\(size) bytes at \(a) and \(b)")
         }
     }
 
