@@ -74,9 +74,9 @@ enum LocalReference {
                 }
             }
         }
-        let dilated = ColonySegmenter.minimumFilter(Image(uncheckedWidth: pw, height: ph, pixels: negated), size: side)
+        let negatedDilation = ColonySegmenter.minimumFilter(Image(uncheckedWidth: pw, height: ph, pixels: negated), size: side)
         negated = []
-        let envelope = ColonySegmenter.minimumFilter(dilated.map { -$0 }, size: side)
+        let envelope = ColonySegmenter.minimumFilter(negatedDilation.map { -$0 }, size: side)
         var reference = envelope.pixels.map { max($0 - offset, 0) }
         let lit = Mask(uncheckedWidth: pw, height: ph, pixels: reference.map { $0 > 0 ? 1 : 0 })
         guard lit.pixels.contains(1) else { return nil }
