@@ -52,6 +52,30 @@ final class LocalReferenceTests: XCTestCase {
         XCTAssertLessThan(foundWithout, 60, "the global reference alone finds the rim only")
     }
 
+    /// The reference is computed once per group, so tiles and helping threads see the same one.
+    func testLitColonyTiledOrSharedEqualsWhole() throws {
+        let c = try Self.lit()
+        let p = ColonyParameters(), width = 1 / c.pixelSize
+        let whole = try XCTUnwrap(ColonySegmenter.segmentGrouped(c.image, parameters: p, widthPixels: width,
+                                                                 polarity: .dark, tiling: .never))
+        XCTAssertGreaterThan(whole.cells.count, 140)
+        let margin = Int((3 * width).rounded(.up))
+        let tiling = ColonySegmenter.Tiling(core: 64, margin: margin, above: margin, beyond: margin + Int((6 * width).rounded(.up)))
+        let tiled = try XCTUnwrap(ColonySegmenter.segmentGrouped(c.image, parameters: p, widthPixels: width,
+                                                                 polarity: .dark, tiling: tiling))
+        XCTAssertGreaterThan(tiled.tiledGroups, 0, "the colony was tiled")
+        XCTAssertEqual(tiled.cells.labelImage().pixels, whole.cells.labelImage().pixels)
+        let sharing = WorkSharing(participants: 2)
+        let helper = DispatchGroup()
+        helper.enter()
+        Thread { defer { helper.leave() }; sharing.help() }.start()
+        let shared = ColonySegmenter.segmentGrouped(c.image, parameters: p, widthPixels: width, polarity: .dark,
+                                                    tiling: tiling, sharing: sharing)
+        sharing.help()
+        XCTAssertEqual(helper.wait(timeout: .now() + 60), .success)
+        XCTAssertEqual(try XCTUnwrap(shared).cells.labelImage().pixels, whole.cells.labelImage().pixels)
+    }
+
     func testSmallColoniesAreLeftAlone() throws {
         // the trpL crop (8 cells) and a sparse synthetic frame: the same labels with and without
         let crop = try ColonyTests.crop()
