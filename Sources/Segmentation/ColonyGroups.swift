@@ -45,16 +45,16 @@ extension ColonySegmenter {
         let r = p.resolved(widthPixels: widthPixels)
         let w = image.width, h = image.height, n = w * h
 
-        // 1. normalise in place: smooth, then s = (smooth − level) / scale. The illumination
-        // surface is removed inside the normalising pass (and from the statistics sample's
-        // copied rows), not in a pass of its own: one read and write of the frame fewer.
+        // 1. normalise in place: smooth, then s = (smooth − level) / scale. On large frames the
+        // illumination surface is removed inside the normalising pass (and from the statistics
+        // sample's copied rows), not in a pass of its own: one read and write of the frame fewer.
         var s: Image<Float>
         var flat: Flattening
         (s, flat) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels,
                                          bright: polarity == .bright)
         var darkCells = polarity != .bright
         lap("smooth")
-        var (bg, spread) = backgroundPeak(of: s, flattening: &flat)
+        var (bg, spread) = backgroundPeak(of: &s, flattening: &flat)
         lap("peak")
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         let tFg = Float(p.foregroundSigmas)
@@ -67,9 +67,8 @@ extension ColonySegmenter {
             darkCells = false
             FramePool.shared.give(&s.pixels)
             (s, flat) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: false)
-            // negated as a whole when nothing else is left to do per row
-            if flat.isIdentity { negateInPlace(&s) } else { flat.negate = true }
-            (bg, spread) = backgroundPeak(of: s, flattening: &flat)
+            flat.negate = true
+            (bg, spread) = backgroundPeak(of: &s, flattening: &flat)
             level = Float(bg); scale = Float(max(spread, 1e-6))
             fgPixels = []
             fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg, flattening: &flat).mask
@@ -153,10 +152,6 @@ extension ColonySegmenter {
         }
     }
 
-    static func negateInPlace(_ image: inout Image<Float>) {
-        image.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = -p[i] } }
-    }
-
     /// `looksDark` on the tail counts of the normalised frame: pixels below −6 and above +6.
     static func looksDark(dark: Int, bright: Int, pixels n: Int) -> Bool {
         dark * 1000 >= n && 4 * dark >= bright
@@ -164,9 +159,8 @@ extension ColonySegmenter {
 
     /// What remains to be done to the smoothed frame before it is normalised: the illumination
     /// surface to subtract (with its sign: −1 when it was fitted on the negative) and the
-    /// negation for bright cells, applied per row by `backgroundPeak(of:flattening:)` (to its
-    /// sample's copied rows) and by `normalise` (in place), each exactly as
-    /// `smoothAndFlatten` applies them to the whole frame.
+    /// negation for bright cells, applied per row: to the statistics sample's copied rows and by
+    /// `normalise` (in place), or to the whole frame (`apply(to:)`).
     struct Flattening {
         var surface: BackgroundSurface.RowSubtractor?
         var sign: Float = 1
@@ -181,18 +175,27 @@ extension ColonySegmenter {
             if negate { for x in 0..<w { row[x] = -row[x] } }
         }
 
+        /// The whole frame flattened in place; nothing is left to do afterwards.
+        mutating func apply(to image: inout Image<Float>) {
+            if !isIdentity {
+                let w = image.width, h = image.height
+                image.withUnsafeMutableBufferPointer { px in
+                    for y in 0..<h { apply(row: y, px.baseAddress! + y * w, width: w) }
+                }
+            }
+            self = .none
+        }
+
         var isIdentity: Bool { surface == nil && !negate }
     }
 
-    /// `smoothAndFlatten`, with the flattening left to do per row when the frame is large enough
-    /// for the statistics to read a sample of its rows (`statisticsRowStep` > 1); smaller frames
-    /// are flattened here (the sample is the frame itself, so there is no copy to fuse with).
+    /// Step 1a: the Gaussian-smoothed frame, and what flattens it (`Flattening`): its smooth
+    /// illumination (`BackgroundSurface`, fitted on the smoothed frame's blocks) when
+    /// `backgroundDegree > 0` and the frame has enough flat background blocks, and the negation
+    /// for bright cells (the surface is then that of the negative).
     static func smoothForNormalising<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters,
                                                    resolved r: ColonyParameters.Resolved, widthPixels: Double,
                                                    bright: Bool) -> (Image<Float>, Flattening) {
-        guard statisticsRowStep(pixels: image.count) > 1 else {
-            return (smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: bright), .none)
-        }
         let s = Preprocess.gaussian(image, sigma: r.smoothSigma, eachRow: nil)
         var flat = Flattening(negate: bright)
         if p.backgroundDegree > 0,
@@ -204,12 +207,17 @@ extension ColonySegmenter {
         return (s, flat)
     }
 
-    /// `backgroundPeak(of:)` of the frame as `flattening` would leave it: the sample's rows are
-    /// copied, then flattened.
-    static func backgroundPeak(of image: Image<Float>, flattening: inout Flattening) -> (level: Double, spread: Double) {
-        guard !flattening.isIdentity else { return backgroundPeak(of: image) }
+    /// `backgroundPeak(of:)` of the frame as `flattening` would leave it. When the statistics
+    /// read every row (frames up to 4 MP) the frame itself is flattened first and nothing is left
+    /// to do; otherwise the sample's rows are copied, then flattened.
+    static func backgroundPeak(of image: inout Image<Float>, flattening: inout Flattening) -> (level: Double, spread: Double) {
+        let step = statisticsRowStep(pixels: image.count)
+        guard step > 1, !flattening.isIdentity else {
+            flattening.apply(to: &image)
+            return backgroundPeak(of: image)
+        }
         var sample = statisticsSample(image)
-        let w = sample.width, rows = sample.height, step = statisticsRowStep(pixels: image.count)
+        let w = sample.width, rows = sample.height
         sample.withUnsafeMutableBufferPointer { px in
             for k in 0..<rows { flattening.apply(row: k * step, px.baseAddress! + k * w, width: w) }
         }
@@ -258,13 +266,6 @@ extension ColonySegmenter {
             }
         }
         return (mask, dark, bright)
-    }
-
-    /// `normalise` of a frame already flattened.
-    static func normalise(_ image: inout Image<Float>, level: Float, scale: Float, threshold tFg: Float)
-        -> (mask: [UInt8], dark: Int, bright: Int) {
-        var none = Flattening.none
-        return normalise(&image, level: level, scale: scale, threshold: tFg, flattening: &none)
     }
 
     /// `Morphology.opening(fg, .disk(radius))`, computed per 8-connected component on its
@@ -424,7 +425,7 @@ extension ColonySegmenter {
         let box = Box(minX: max(0, x0 - 1), minY: max(0, y0 - 1), maxX: min(w, x1 + 1), maxY: min(h, y1 + 1))
         // a large colony lit inside: its cells against the bright lines around them (LocalReference)
         var patch: LocalReference.Patch? = nil
-        if p.localReferenceWindow > 0 && LocalReference.spans(box, widthPixels: r.width, parameters: p) {
+        if p.localReferenceWindow > 0 {
             let groupPixels = {
                 var pixels = [UInt8](repeating: 0, count: box.width * box.height)
                 for k in group {

@@ -242,20 +242,12 @@ enum ColonySegmenter {
         return (level, spread)
     }
 
-    /// Step 1a: the Gaussian-smoothed frame with its smooth illumination removed
-    /// (`BackgroundSurface`, fitted on the smoothed frame's blocks) when `backgroundDegree > 0`
-    /// and the frame has enough flat background blocks; negated for bright cells (the surface is
-    /// then that of the negative).
+    /// Step 1a on the whole frame: `smoothForNormalising`, flattened at once.
     static func smoothAndFlatten<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters,
                                                resolved r: ColonyParameters.Resolved,
                                                widthPixels: Double, bright: Bool) -> Image<Float> {
-        var s = Preprocess.gaussian(image, sigma: r.smoothSigma, eachRow: nil)
-        if p.backgroundDegree > 0,
-           let surface = BackgroundSurface.fit(s, blockSize: Int((2 * widthPixels).rounded()), maxDegree: p.backgroundDegree,
-                                               negated: bright) {
-            surface.subtract(from: &s, sign: bright ? -1 : 1)
-        }
-        if bright { negateInPlace(&s) }
+        var (s, flattening) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: bright)
+        flattening.apply(to: &s)
         return s
     }
 

@@ -195,15 +195,16 @@ extension LocalReference {
 
     /// Whether a group's box is at least as wide and as high as the gate's disk (a lit region
     /// inside it needs that much room); groups that are not are skipped without work.
-    static func spans(_ box: MaskRLE.BoundingBox, widthPixels w: Double, parameters p: ColonyParameters) -> Bool {
+    private static func spans(_ box: MaskRLE.BoundingBox, widthPixels w: Double, parameters p: ColonyParameters) -> Bool {
         let disk = 2 * p.localReferenceRadius * w
         return Double(box.width) >= disk && Double(box.height) >= disk
     }
 
     /// The reference of one colony group: computed on its box grown by the closing's reach
     /// (and one block), kept inside the box. Nil when the box is narrower than the gate's disk
-    /// on either side, or nothing applies. `groupPixels` marks the group's foreground (already
-    /// opened) over the box, asked for only when the reference applies; the new foreground is
+    /// on either side (checked first, so most groups cost nothing), or nothing applies.
+    /// `groupPixels` marks the group's foreground (already opened) over the box, asked for only
+    /// when the reference applies; the new foreground is
     /// opened with it (disk `openRadius`), as the frame's foreground is.
     static func patch(box: MaskRLE.BoundingBox, groupPixels: () -> [UInt8], s: Image<Float>, threshold tFg: Float,
                       widthPixels w: Double, parameters p: ColonyParameters, openRadius: Int) -> Patch? {

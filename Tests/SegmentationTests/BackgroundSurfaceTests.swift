@@ -53,12 +53,14 @@ final class BackgroundSurfaceTests: XCTestCase {
         for bright in [false, true] {
             var whole = ColonySegmenter.smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: width, bright: bright)
             let (wholeLevel, wholeSpread) = ColonySegmenter.backgroundPeak(of: whole)
-            let wholeResult = ColonySegmenter.normalise(&whole, level: Float(wholeLevel), scale: Float(wholeSpread), threshold: 3)
+            var flattened = ColonySegmenter.Flattening.none
+            let wholeResult = ColonySegmenter.normalise(&whole, level: Float(wholeLevel), scale: Float(wholeSpread), threshold: 3,
+                                                        flattening: &flattened)
 
             var (fused, flattening) = ColonySegmenter.smoothForNormalising(image, parameters: p, resolved: r,
                                                                            widthPixels: width, bright: bright)
             XCTAssertNotNil(flattening.surface, "a surface was fitted")
-            let (level, spread) = ColonySegmenter.backgroundPeak(of: fused, flattening: &flattening)
+            let (level, spread) = ColonySegmenter.backgroundPeak(of: &fused, flattening: &flattening)
             XCTAssertEqual(level, wholeLevel, "bright \(bright)")
             XCTAssertEqual(spread, wholeSpread, "bright \(bright)")
             let fusedResult = ColonySegmenter.normalise(&fused, level: Float(level), scale: Float(spread), threshold: 3,
