@@ -192,32 +192,7 @@ enum ColonySegmenter {
         let step = (hi - lo) / Double(bins)
         var edges = (0...bins).map { lo + Double($0) * step }
         edges[bins] = hi
-        var hist = [Int](repeating: 0, count: bins)
-        // numpy's index, then its ±1 correction against the edges (which makes the bin exact,
-        // so a multiplication may replace numpy's division)
-        let scale = Double(bins) / (hi - lo)
-        // four interleaved count tables (equal bins in a row would wait on each other)
-        var tables = [Int32](repeating: 0, count: 4 * bins)
-        edges.withUnsafeBufferPointer { e in
-            tables.withUnsafeMutableBufferPointer { t in
-                @inline(__always) func add(_ v: Float, _ table: Int) {
-                    let x = Double(v)
-                    if x < lo || x > hi { return }
-                    var k = Int((x - lo) * scale)
-                    if k >= bins { k = bins - 1 }
-                    if x < e[k] { k -= 1 }
-                    if k != bins - 1 && x >= e[k + 1] { k += 1 }
-                    t[table + k] &+= 1
-                }
-                var i = 0
-                while i + 4 <= n {
-                    add(values[i], 0); add(values[i + 1], bins); add(values[i + 2], 2 * bins); add(values[i + 3], 3 * bins)
-                    i += 4
-                }
-                while i < n { add(values[i], 0); i += 1 }
-            }
-        }
-        for b in 0..<bins { hist[b] = Int(tables[b]) + Int(tables[bins + b]) + Int(tables[2 * bins + b]) + Int(tables[3 * bins + b]) }
+        let hist = histogram(values, lo: lo, hi: hi, bins: bins)
         // 5-bin box (mode "same", zero padding) as integer sums
         var box = [Int](repeating: 0, count: bins)
         for i in 0..<bins {
@@ -240,6 +215,72 @@ enum ColonySegmenter {
         let level = edges[k] + width / 2
         let spread = max(Double(min(j - k, k - i)) * width / 1.1774, width)
         return (level, spread)
+    }
+
+    /// `np.histogram(values, bins, range: (lo, hi))` counts, with `lo < hi`: numpy's bin index
+    /// `⌊(x − lo)·bins/(hi − lo)⌋` (the last bin closed), then its ±1 correction against the edges
+    /// `lo + k·(hi − lo)/bins` (`hi` for the last), which makes the bin exact. The index is worked
+    /// out for a block of values at a time in a loop without branches (it vectorises; the edges
+    /// are recomputed, not looked up, with numpy's own operations), then counted in four
+    /// interleaved tables (equal bins in a row would wait on each other). Values outside
+    /// [lo, hi], and NaN, count in a discarded slot. `histogramOneByOne` is the plain version.
+    static func histogram(_ values: UnsafeBufferPointer<Float>, lo: Double, hi: Double, bins: Int) -> [Int] {
+        let n = values.count
+        let step = (hi - lo) / Double(bins), scale = Double(bins) / (hi - lo)
+        let last = Double(bins - 1), discard = UInt32(bins)
+        let slots = bins + 1
+        var tables = [Int32](repeating: 0, count: 4 * slots)
+        let block = 2048
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: block) { index in
+            tables.withUnsafeMutableBufferPointer { t in
+                let t0 = t.baseAddress!, t1 = t0 + slots, t2 = t1 + slots, t3 = t2 + slots
+                let ix = index.baseAddress!
+                var start = 0
+                while start < n {
+                    let m = min(block, n - start)
+                    let v = values.baseAddress! + start
+                    for j in 0..<m {
+                        let x = Double(v[j])
+                        var k = ((x - lo) * scale).rounded(.towardZero)
+                        k = k > last ? last : k
+                        k = k < 0 ? 0 : k                       // only for x outside the range
+                        k = x < lo + k * step ? k - 1 : k
+                        let upper = k == last ? hi : lo + (k + 1) * step
+                        k = k != last && x >= upper ? k + 1 : k
+                        // k is a small whole number ≥ −1 here: its low bits, exactly, after adding 2^52
+                        let bin = UInt32(truncatingIfNeeded: (k + 4_503_599_627_370_496).bitPattern)
+                        ix[j] = x >= lo && x <= hi ? bin : discard   // NaN too
+                    }
+                    var j = 0
+                    while j + 4 <= m {
+                        t0[Int(ix[j])] &+= 1; t1[Int(ix[j + 1])] &+= 1
+                        t2[Int(ix[j + 2])] &+= 1; t3[Int(ix[j + 3])] &+= 1
+                        j += 4
+                    }
+                    while j < m { t0[Int(ix[j])] &+= 1; j += 1 }
+                    start += m
+                }
+            }
+        }
+        return (0..<bins).map { Int(tables[$0]) + Int(tables[slots + $0]) + Int(tables[2 * slots + $0]) + Int(tables[3 * slots + $0]) }
+    }
+
+    /// `histogram`, one value at a time with numpy's steps as written (the reference for tests).
+    static func histogramOneByOne(_ values: UnsafeBufferPointer<Float>, lo: Double, hi: Double, bins: Int) -> [Int] {
+        let step = (hi - lo) / Double(bins), scale = Double(bins) / (hi - lo)
+        var edges = (0...bins).map { lo + Double($0) * step }
+        edges[bins] = hi
+        var hist = [Int](repeating: 0, count: bins)
+        for v in values {
+            let x = Double(v)
+            if x < lo || x > hi { continue }
+            var k = Int((x - lo) * scale)
+            if k >= bins { k = bins - 1 }
+            if x < edges[k] { k -= 1 }
+            if k != bins - 1 && x >= edges[k + 1] { k += 1 }
+            hist[k] += 1
+        }
+        return hist
     }
 
     /// Step 1a on the whole frame: `smoothForNormalising`, flattened at once.

@@ -60,16 +60,26 @@ enum LocalReference {
         let offset = Float(p.localReferenceOffset)
 
         // 1. the envelope on the pooled grid (the maximum filter is the minimum of the negative)
-        var negated = [Float](repeating: .infinity, count: pw * ph)
+        // (per block row: the column maxima over its rows, a loop that vectorises, then the
+        // maxima of each block's columns; −max is the minimum of the negatives, the same value)
+        var negated = [Float](repeating: 0, count: pw * ph)
+        var columnMax = [Float](repeating: 0, count: rw)
         s.withUnsafeBufferPointer { sv in
             negated.withUnsafeMutableBufferPointer { out in
-                for y in 0..<rh {
-                    let row = sv.baseAddress! + (y + rect.minY) * width + rect.minX
-                    let dst = out.baseAddress! + (y / f) * pw
-                    for bx in 0..<pw {
-                        var m = dst[bx]
-                        for x in (bx * f)..<min(bx * f + f, rw) { m = min(m, -row[x]) }
-                        dst[bx] = m
+                columnMax.withUnsafeMutableBufferPointer { cm in
+                    let c = cm.baseAddress!
+                    for by in 0..<ph {
+                        let y0 = by * f
+                        c.update(from: sv.baseAddress! + (y0 + rect.minY) * width + rect.minX, count: rw)
+                        for y in (y0 + 1)..<min(y0 + f, rh) {
+                            let row = sv.baseAddress! + (y + rect.minY) * width + rect.minX
+                            for x in 0..<rw { c[x] = max(c[x], row[x]) }
+                        }
+                        for bx in 0..<pw {
+                            var m = c[bx * f]
+                            for x in (bx * f + 1)..<min(bx * f + f, rw) { m = max(m, c[x]) }
+                            out[by * pw + bx] = -m
+                        }
                     }
                 }
             }

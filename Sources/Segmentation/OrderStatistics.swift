@@ -53,40 +53,34 @@ public enum OrderStatistics {
             while cumulative + high[bin] <= r { cumulative += high[bin]; bin += 1 }
             binOf.append((bin, r - cumulative))
         }
-        // pass 2: low halves inside the wanted bins; every other bin counts into a discarded
-        // slot, so the loop has no data-dependent branch
+        // pass 2: low halves inside the wanted bins, in one table: slots 0…3 are four discard
+        // counters (every other bin, taken in turn so that a run of them does not wait on one
+        // counter), then 65 536 counters per wanted bin (consecutive values rarely share one)
         var slot = [Int32](repeating: 0, count: 65_536)
         var bins: [Int] = []
         for b in binOf where !bins.contains(b.bin) { bins.append(b.bin) }
         for (k, b) in bins.enumerated() { slot[b] = Int32(k + 1) }
-        let stride = (bins.count + 1) * 65_536
-        var lowTables = [UInt32](repeating: 0, count: 4 * stride)
+        var low = [UInt32](repeating: 0, count: 4 + bins.count * 65_536)
         slot.withUnsafeBufferPointer { sl in
-            lowTables.withUnsafeMutableBufferPointer { lt in
-                let base = lt.baseAddress!
-                @inline(__always) func add(_ v: Float, _ table: UnsafeMutablePointer<UInt32>) {
+            low.withUnsafeMutableBufferPointer { lt in
+                let table = lt.baseAddress!
+                @inline(__always) func add(_ v: Float, _ lane: Int) {
                     let k = key(v)
                     let m = Int(sl[Int(k >> 16)])
-                    // non-wanted bins all hit counter 0 (hot in L1), the wanted ones their own
-                    let keep = 0 &- (m != 0 ? 1 : 0)
-                    table[(m << 16 | Int(k & 0xFFFF)) & keep] &+= 1
+                    let wanted = 4 &+ ((m &- 1) << 16 | Int(k & 0xFFFF))
+                    table[m != 0 ? wanted : lane] &+= 1
                 }
                 var i = 0
                 while i + 4 <= n {
-                    add(values[i], base); add(values[i + 1], base + stride)
-                    add(values[i + 2], base + 2 * stride); add(values[i + 3], base + 3 * stride)
+                    add(values[i], 0); add(values[i + 1], 1); add(values[i + 2], 2); add(values[i + 3], 3)
                     i += 4
                 }
-                while i < n { add(values[i], base); i += 1 }
+                while i < n { add(values[i], 0); i += 1 }
             }
-        }
-        var low = [Int32](repeating: 0, count: stride)
-        for j in 65_536..<stride {
-            low[j] = Int32(lowTables[j] &+ lowTables[stride + j] &+ lowTables[2 * stride + j] &+ lowTables[3 * stride + j])
         }
         var bySortedRank: [Int: Float] = [:]
         for (r, b) in zip(ranks.sorted(), binOf) {
-            let base = Int(slot[b.bin]) << 16
+            let base = 4 + (Int(slot[b.bin]) - 1) << 16
             var c = 0, l = 0
             while c + Int(low[base + l]) <= b.rank { c += Int(low[base + l]); l += 1 }
             bySortedRank[r] = value(UInt32(b.bin) << 16 | UInt32(l))

@@ -18,6 +18,26 @@ final class BackgroundSurfaceTests: XCTestCase {
         }
     }
 
+    /// The block-wise histogram (bins worked out without branches) counts as numpy's steps one
+    /// value at a time: values on the edges, outside the range, NaN, and blocks' remainders.
+    func testHistogramEqualsOneByOne() {
+        var rng = SplitMix64(seed: 8)
+        for trial in 0..<12 {
+            let n = [1, 3, 2047, 2048, 2049, 10_000][trial % 6] + trial
+            let lo = rng.unit() * 100 - 50, hi = lo + [1e-3, 0.5, 37, 2000][trial % 4]
+            let bins = [1, 7, 512][trial % 3]
+            let step = (hi - lo) / Double(bins)
+            var values = (0..<n).map { _ in Float(lo - step + rng.unit() * (hi - lo + 2 * step)) }
+            for i in stride(from: 0, to: n, by: 5) { values[i] = Float(lo + Double(Int(rng.unit() * Double(bins + 1))) * step) }
+            values[0] = Float(lo); values[n - 1] = Float(hi)
+            if n > 2 { values[1] = .nan }
+            let fast = values.withUnsafeBufferPointer { ColonySegmenter.histogram($0, lo: lo, hi: hi, bins: bins) }
+            let finite = values.filter { !$0.isNaN }     // the plain version assumes no NaN
+            let slow = finite.withUnsafeBufferPointer { ColonySegmenter.histogramOneByOne($0, lo: lo, hi: hi, bins: bins) }
+            XCTAssertEqual(fast, slow, "trial \(trial)")
+        }
+    }
+
     /// The single-pass subtraction gives the per-term passes' values bit for bit, every degree.
     func testSinglePassSubtractionEqualsPassPerTerm() {
         var rng = SplitMix64(seed: 5)
