@@ -65,31 +65,40 @@ public struct BackgroundSurface: Sendable, Equatable {
         let step = max(1, (b + 7) / 8)   // at most 8 × 8 samples per block
         let blockStep = max(1, Int((Double(nx * ny) / 2500).squareRoot().rounded(.up)))
         var medians: [Double] = [], spreads: [Double] = [], us: [Double] = [], vs: [Double] = []
-        // samples gathered row by row (sequential memory), one buffer per block of a block row
-        var samples = [[Float]](repeating: [], count: nx)
+        // samples gathered row by row (sequential memory) into one flat buffer per block row,
+        // a fixed stretch per block
+        let perSide = (b - step / 2 + step - 1) / step, perBlock = perSide * perSide
+        let sampledColumns = Array(stride(from: 0, to: nx, by: blockStep))
+        var rowSamples = [Float](repeating: 0, count: sampledColumns.count * perBlock)
         var allSamples: [Float] = []
+        allSamples.reserveCapacity(((ny + blockStep - 1) / blockStep) * rowSamples.count)
         image.withUnsafeBufferPointer { px in
-            for by in stride(from: 0, to: ny, by: blockStep) {
-                for bx in stride(from: 0, to: nx, by: blockStep) { samples[bx].removeAll(keepingCapacity: true) }
-                var y = by * b + step / 2
-                while y < (by + 1) * b {
-                    let row = y * w
-                    for bx in stride(from: 0, to: nx, by: blockStep) {
-                        var x = bx * b + step / 2
-                        while x < (bx + 1) * b { samples[bx].append(negated ? -px[row + x] : px[row + x]); x += step }
+            rowSamples.withUnsafeMutableBufferPointer { rs in
+                let out = rs.baseAddress!
+                for by in stride(from: 0, to: ny, by: blockStep) {
+                    var filled = 0
+                    var y = by * b + step / 2
+                    while y < (by + 1) * b {
+                        let row = px.baseAddress! + y * w
+                        for (c, bx) in sampledColumns.enumerated() {
+                            let dst = out + c * perBlock + filled
+                            var x = bx * b + step / 2, k = 0
+                            while x < (bx + 1) * b { dst[k] = negated ? -row[x] : row[x]; x += step; k += 1 }
+                        }
+                        filled += perSide
+                        y += step
                     }
-                    y += step
-                }
-                for bx in stride(from: 0, to: nx, by: blockStep) {
-                    allSamples.append(contentsOf: samples[bx])
-                    insertionSort(&samples[bx])
-                    let sample = samples[bx]
-                    // symmetric order statistics: the negated frame gives the negated surface
-                    let m = sample.count, q = (m - 1) / 4
-                    medians.append((Double(sample[(m - 1) / 2]) + Double(sample[m / 2])) / 2)
-                    spreads.append(Double(sample[m - 1 - q]) - Double(sample[q]))
-                    us.append((Double(bx * b) + Double(b) / 2 - Double(w) / 2) / (Double(w) / 2))
-                    vs.append((Double(by * b) + Double(b) / 2 - Double(h) / 2) / (Double(h) / 2))
+                    for (c, bx) in sampledColumns.enumerated() {
+                        let sample = UnsafeMutableBufferPointer(start: out + c * perBlock, count: perBlock)
+                        allSamples.append(contentsOf: sample)
+                        insertionSort(sample)
+                        // symmetric order statistics: the negated frame gives the negated surface
+                        let m = perBlock, q = (m - 1) / 4
+                        medians.append((Double(sample[(m - 1) / 2]) + Double(sample[m / 2])) / 2)
+                        spreads.append(Double(sample[m - 1 - q]) - Double(sample[q]))
+                        us.append((Double(bx * b) + Double(b) / 2 - Double(w) / 2) / (Double(w) / 2))
+                        vs.append((Double(by * b) + Double(b) / 2 - Double(h) / 2) / (Double(h) / 2))
+                    }
                 }
             }
         }
@@ -163,15 +172,13 @@ public struct BackgroundSurface: Sendable, Equatable {
                                  low: low - margin, high: high + margin)
     }
 
-    /// Sorts a short array in place (a block's ~64 samples: cheaper than a general sort).
-    static func insertionSort(_ a: inout [Float]) {
-        a.withUnsafeMutableBufferPointer { p in
-            for i in 1..<max(p.count, 1) {
-                let v = p[i]
-                var j = i - 1
-                while j >= 0 && p[j] > v { p[j + 1] = p[j]; j -= 1 }
-                p[j + 1] = v
-            }
+    /// Sorts a short buffer in place (a block's ~64 samples: cheaper than a general sort).
+    static func insertionSort(_ p: UnsafeMutableBufferPointer<Float>) {
+        for i in 1..<max(p.count, 1) {
+            let v = p[i]
+            var j = i - 1
+            while j >= 0 && p[j] > v { p[j + 1] = p[j]; j -= 1 }
+            p[j + 1] = v
         }
     }
 
@@ -184,12 +191,23 @@ public struct BackgroundSurface: Sendable, Equatable {
     /// Solves (AᵀWA) c = AᵀW m by Gaussian elimination with partial pivoting; nil if singular.
     static func weightedLeastSquares(_ a: [Double], _ m: [Double], _ weights: [Double], columns k: Int) -> [Double]? {
         var normal = [Double](repeating: 0, count: k * (k + 1))   // augmented k × (k+1)
-        for r in 0..<m.count where weights[r] > 0 {
-            let wr = weights[r]
-            for i in 0..<k {
-                let ai = a[r * k + i] * wr
-                for j in i..<k { normal[i * (k + 1) + j] += ai * a[r * k + j] }
-                normal[i * (k + 1) + k] += ai * m[r]
+        // (through pointers: the same additions in the same order, without bounds checks)
+        a.withUnsafeBufferPointer { a in
+            m.withUnsafeBufferPointer { m in
+                weights.withUnsafeBufferPointer { weights in
+                    normal.withUnsafeMutableBufferPointer { normal in
+                        let nb = normal.baseAddress!
+                        for r in 0..<m.count where weights[r] > 0 {
+                            let wr = weights[r], row = a.baseAddress! + r * k, mr = m[r]
+                            for i in 0..<k {
+                                let ai = row[i] * wr
+                                let out = nb + i * (k + 1)
+                                for j in i..<k { out[j] += ai * row[j] }
+                                out[k] += ai * mr
+                            }
+                        }
+                    }
+                }
             }
         }
         for i in 0..<k { for j in 0..<i { normal[i * (k + 1) + j] = normal[j * (k + 1) + i] } }

@@ -91,17 +91,12 @@ public enum Hessian {
                             if xmin > xmax { continue }
                             let lo = max(0, xmin - r), hi = min(w - 1, xmax + r)
                             let span = hi - lo + 1
-                            // vertical: g (smooth), g′ (d/dy), g″ (d²/dy²), one accumulator per
-                            // loop so each vectorises
+                            // vertical: g (smooth), g′ (d/dy), g″ (d²/dy²) in one sweep
                             @inline(__always) func rowSegment(_ dy: Int) -> UnsafePointer<Float> {
                                 base + BorderMode.reflect.index(y + dy, count: h) * w + lo
                             }
-                            Correlation1D.verticalPass(into: a0 + lo, count: span, weights: k0, radius: r,
-                                                       antisymmetric: false, row: rowSegment)
-                            Correlation1D.verticalPass(into: a1 + lo, count: span, weights: k1, radius: r,
-                                                       antisymmetric: true, row: rowSegment)
-                            Correlation1D.verticalPass(into: a2 + lo, count: span, weights: k2, radius: r,
-                                                       antisymmetric: false, row: rowSegment)
+                            Correlation1D.verticalTriple(into: a0 + lo, a1 + lo, a2 + lo, count: span, weights: k0, k1, k2,
+                                                         radius: r, row: rowSegment)
                             for x in lo...hi { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
                             // horizontal: xx = g″ along x of the g row; yy = g of the g″ row; xy = g′ of the g′ row
                             // reflected indices of [xmin − r, xmax + r] fall inside [lo, hi]
