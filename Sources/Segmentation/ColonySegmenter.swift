@@ -630,22 +630,16 @@ extension ColonySegmenter {
         let w = s.width, h = s.height, n = w * h
         var ridge = flagImage.pixels
         _ = consume flagImage
-        // 4. markers: cut foreground, eroded through the EDT, small cores dropped
-        var coreMask = Mask(width: w, height: h, repeating: 0, pixelSize: s.pixelSize)
-        do {   // the cut mask and its EDT end here (a dense colony's crop is frame-sized)
+        // 4. markers: cut foreground, EDT > r_core (as an erosion by that disk), small cores dropped
+        var coreMask: Mask
+        do {   // the cut mask ends here (a dense colony's crop is frame-sized)
             var cut = fg
             cut.withUnsafeMutableBufferPointer { c in
                 ridge.withUnsafeBufferPointer { rr in
                     for i in 0..<n where c[i] != 0 && rr[i] & ridgeCuts != 0 { c[i] = 0 }
                 }
             }
-            let d2 = DistanceTransform.squaredEuclidean(cut)
-            cut = Mask(uncheckedWidth: 0, height: 0, pixels: [])
-            coreMask.withUnsafeMutableBufferPointer { c in
-                d2.withUnsafeBufferPointer { d in
-                    for i in 0..<n where d[i].squareRoot() > r.coreRadius { c[i] = 1 }
-                }
-            }
+            coreMask = DistanceTransform.fartherThan(cut, radius: r.coreRadius)
         }
         var (markers, coreCount) = Labeling.label(coreMask, connectivity: .four)
         coreMask = Mask(uncheckedWidth: 0, height: 0, pixels: [])

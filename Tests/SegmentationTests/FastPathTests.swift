@@ -12,6 +12,26 @@ final class FastPathTests: XCTestCase {
         return Labeling.relabelSequential(labels).pixels
     }
 
+    /// The colony markers' erosion equals thresholding the exact EDT: random masks of every
+    /// density (no background at all, no foreground at all), rows and columns of one pixel, and
+    /// radii on and between the integers and their square roots.
+    func testFartherThanEqualsThresholdedTransform() {
+        var rng = SplitMix64(seed: 17)
+        let radii: [Double] = [0, 0.5, 1, 1.2, 2.0.squareRoot(), 2, 2.2, 5.0.squareRoot(), 3.17, 4, 6.5]
+        for trial in 0..<48 {
+            let w = [1, 2, 37, 64][trial % 4], h = [1, 29, 3, 50][(trial / 4) % 4]
+            let density = [0.0, 0.5, 0.8, 0.95, 1.0][trial % 5]
+            var m = Mask(width: w, height: h, repeating: 0)
+            for i in 0..<m.count where rng.unit() < density { m.pixels[i] = 1 }
+            let d2 = DistanceTransform.squaredEuclidean(m)
+            for radius in radii {
+                let expected = d2.map { $0.squareRoot() > radius ? UInt8(1) : 0 }
+                XCTAssertEqual(DistanceTransform.fartherThan(m, radius: radius).pixels, expected,
+                               "trial \(trial) \(w)x\(h) density \(density) radius \(radius)")
+            }
+        }
+    }
+
     func testPerComponentFloodEqualsWholeFrame() {
         var rng = SplitMix64(seed: 41)
         for trial in 0..<40 {
