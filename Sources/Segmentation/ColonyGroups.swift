@@ -542,13 +542,12 @@ extension ColonySegmenter {
         let cx0 = max(0, window.minX - reach), cy0 = max(0, window.minY - reach)
         let cx1 = min(w, window.maxX + reach), cy1 = min(h, window.maxY + reach)
         let cw = cx1 - cx0, ch = cy1 - cy0
-        var sCrop = [Float](repeating: 0, count: cw * ch)
-        s.withUnsafeBufferPointer { sv in
-            sCrop.withUnsafeMutableBufferPointer { c in
-                for y in 0..<ch {
-                    let src = (y + cy0) * w + cx0, dst = y * cw
-                    for x in 0..<cw { c[dst + x] = sv[src + x] }
+        var sCrop = s.withUnsafeBufferPointer { sv in
+            [Float](unsafeUninitializedCapacity: cw * ch) { c, initialized in
+                for y in 0..<ch {   // every element written, row by row
+                    (c.baseAddress! + y * cw).initialize(from: sv.baseAddress! + (y + cy0) * w + cx0, count: cw)
                 }
+                initialized = cw * ch
             }
         }
         var fgCrop = [UInt8](repeating: 0, count: cw * ch)
