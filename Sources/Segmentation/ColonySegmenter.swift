@@ -532,12 +532,13 @@ extension ColonySegmenter {
                         if e >= padded {
                             for x in c0...c1 { o[x] = .infinity }
                         } else {
-                            let s = reflect(e - rad, h) * w
+                            // pointers, not checked index sums, so the loops vectorise
+                            let v = src.baseAddress! + reflect(e - rad, h) * w
                             if i == 0 {
-                                for x in c0...c1 { o[x] = src[s + x] }
+                                for x in c0...c1 { o[x] = v[x] }
                             } else {
                                 let p = o - w
-                                for x in c0...c1 { o[x] = min(p[x], src[s + x]) }
+                                for x in c0...c1 { o[x] = min(p[x], v[x]) }
                             }
                         }
                     }
@@ -568,7 +569,8 @@ extension ColonySegmenter {
                                     if y > y1 { break }
                                     let hrow = hh + i * w
                                     let grow = i == 0 ? cur + (k - 1) * w : next + (i - 1) * w
-                                    for x in c0...c1 { dst[y * w + x] = min(hrow[x], grow[x]) }
+                                    let out = dst.baseAddress! + y * w
+                                    for x in c0...c1 { out[x] = min(hrow[x], grow[x]) }
                                 }
                                 swap(&cur, &next)
                                 b += 1
@@ -589,15 +591,21 @@ extension ColonySegmenter {
                         let row = y * w, lo = xmin[y], count = xmax[y] - lo + 1
                         let n = count + 2 * rad
                         var a = e.baseAddress!, b = o.baseAddress!
-                        for i in 0..<n { a[i] = m[row + reflect(lo + i - rad, w)] }
+                        let source = m.baseAddress! + row
+                        // a[i] = source[reflect(lo + i − rad)]: reflected at the ends, copied between
+                        let inside = max(0, rad - lo)..<min(n, w - lo + rad)
+                        for i in 0..<inside.lowerBound { a[i] = source[reflect(lo + i - rad, w)] }
+                        (a + inside.lowerBound).update(from: source + lo + inside.lowerBound - rad, count: inside.count)
+                        for i in inside.upperBound..<n { a[i] = source[reflect(lo + i - rad, w)] }
                         var s = 1
                         while s < span {   // a[i] = minimum of [i, i + s): valid for i ≤ n − s
-                            for i in 0..<(n - 2 * s + 1) { b[i] = min(a[i], a[i + s]) }
+                            let ahead = a + s
+                            for i in 0..<(n - 2 * s + 1) { b[i] = min(a[i], ahead[i]) }
                             swap(&a, &b)
                             s *= 2
                         }
-                        let shift = k - span
-                        for x in 0..<count { m[row + lo + x] = min(a[x], a[x + shift]) }
+                        let ahead = a + (k - span), out = source + lo
+                        for x in 0..<count { out[x] = min(a[x], ahead[x]) }
                     }
                 }
             }
