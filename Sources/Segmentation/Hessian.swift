@@ -100,10 +100,17 @@ public enum Hessian {
                             for x in lo...hi { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
                             // horizontal: xx = g″ along x of the g row; yy = g of the g″ row; xy = g′ of the g′ row
                             // reflected indices of [xmin − r, xmax + r] fall inside [lo, hi]
-                            for i in xmin...(xmax + 2 * r) {
+                            // (reflected at the frame's ends only; the loop between vectorises)
+                            let direct = max(xmin, r)...min(xmax + 2 * r, w - 1 + r)
+                            @inline(__always) func reflected(_ i: Int) {
                                 let k = BorderMode.reflect.index(i - r, count: w)
                                 l0[i] = Double(v0[k]); l1[i] = Double(v1[k]); l2[i] = Double(v2[k])
                             }
+                            for i in xmin..<direct.lowerBound { reflected(i) }
+                            let from = direct.lowerBound - r, to = direct.lowerBound
+                            let s0 = v0 + from, s1 = v1 + from, s2 = v2 + from, e0 = l0 + to, e1 = l1 + to, e2 = l2 + to
+                            for j in 0..<direct.count { e0[j] = Double(s0[j]); e1[j] = Double(s1[j]); e2[j] = Double(s2[j]) }
+                            for i in (direct.upperBound + 1)..<(xmax + 2 * r + 1) { reflected(i) }
                             let count = xmax - xmin + 1
                             Correlation1D.horizontalPass(into: a0 + xmin, line: l0 + xmin, count: count, weights: k2, radius: r,
                                                          antisymmetric: false)
@@ -111,11 +118,12 @@ public enum Hessian {
                                                          antisymmetric: true)
                             Correlation1D.horizontalPass(into: a2 + xmin, line: l2 + xmin, count: count, weights: k0, radius: r,
                                                          antisymmetric: false)
+                            let out = dst.baseAddress! + row
                             for x in xmin...xmax {
                                 let hxx = Float(a0[x]), hxy = Float(a1[x]), hyy = Float(a2[x])
                                 let halfTrace = 0.5 * (hxx + hyy)
                                 let d = 0.5 * (hxx - hyy)
-                                dst[row + x] = halfTrace - (d * d + hxy * hxy).squareRoot()
+                                out[x] = halfTrace - (d * d + hxy * hxy).squareRoot()
                             }
                         }
                         } } }
