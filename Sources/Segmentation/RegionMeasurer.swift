@@ -196,11 +196,15 @@ public enum RegionMeasurer {
             var area = 0
             var sx = 0.0, sy = 0.0
             var x0 = Int.max, x1 = -1
+            // the coordinate sums are whole numbers below 2⁵³, so summing them per run in integers
+            // gives the same values as adding pixel by pixel in Double
+            var sumX = 0, sumY = 0
             for r in rs {
-                let y = Double(r.y)
-                for x in Int(r.x0)..<Int(r.x1) { area += 1; sx += Double(x); sy += y }
-                x0 = min(x0, Int(r.x0)); x1 = max(x1, Int(r.x1) - 1)
+                let a = Int(r.x0), b = Int(r.x1), len = b - a
+                area += len; sumX += (a + b - 1) * len / 2; sumY += Int(r.y) * len
+                x0 = min(x0, a); x1 = max(x1, b - 1)
             }
+            sx = Double(sumX); sy = Double(sumY)
             let y0 = Int(rs.first!.y), y1 = Int(rs.last!.y)
             var total = 0.0, minI = Double.infinity, maxI = -Double.infinity
             if intensityOK, let intensity {
@@ -244,34 +248,28 @@ public enum RegionMeasurer {
             var pmin = Double.infinity, pmax = -Double.infinity
             var perimeter = 0.0
             scratch.withUnsafeMutableBufferPointer { m in
-                for i in 0..<(sw * sh) { m[i] = 0 }
+                // bit 0: in the object; bit 1: a border pixel (in the object, a 4-neighbour not)
+                let base = m.baseAddress!
+                base.update(repeating: 0, count: sw * sh)
                 for r in rs {
-                    let row = (Int(r.y) - y0 + 1) * sw - x0 + 1
-                    for x in Int(r.x0)..<Int(r.x1) { m[row + x] = 1 }
+                    let row = base + (Int(r.y) - y0 + 1) * sw - x0 + 1
+                    for x in Int(r.x0)..<Int(r.x1) { row[x] = 1 }
                 }
-                @inline(__always) func inRegion(_ x: Int, _ y: Int) -> Bool {
-                    m[(y - y0 + 1) * sw + x - x0 + 1] != 0
-                }
-                @inline(__always) func isBorder(_ x: Int, _ y: Int) -> Bool {
-                    inRegion(x, y) && !(inRegion(x - 1, y) && inRegion(x + 1, y) && inRegion(x, y - 1) && inRegion(x, y + 1))
+                for r in rs {
+                    let row = base + (Int(r.y) - y0 + 1) * sw - x0 + 1, up = row - sw, down = row + sw
+                    for x in Int(r.x0)..<Int(r.x1) where (row[x - 1] & row[x + 1] & up[x] & down[x] & 1) == 0 { row[x] |= 2 }
                 }
                 for r in rs {
                     let y = Int(r.y)
+                    let row = base + (y - y0 + 1) * sw - x0 + 1, up = row - sw, down = row + sw
                     for x in Int(r.x0)..<Int(r.x1) {
                         let p = (Double(x) - cx) * ux + (Double(y) - cy) * uy
                         if p < pmin { pmin = p }
                         if p > pmax { pmax = p }
-                        if isBorder(x, y) {
-                            var code = 1
-                            if isBorder(x - 1, y) { code += 2 }
-                            if isBorder(x + 1, y) { code += 2 }
-                            if isBorder(x, y - 1) { code += 2 }
-                            if isBorder(x, y + 1) { code += 2 }
-                            if isBorder(x - 1, y - 1) { code += 10 }
-                            if isBorder(x + 1, y - 1) { code += 10 }
-                            if isBorder(x - 1, y + 1) { code += 10 }
-                            if isBorder(x + 1, y + 1) { code += 10 }
-                            perimeter += weights[code]
+                        if row[x] & 2 != 0 {
+                            let sides = Int((row[x - 1] >> 1) + (row[x + 1] >> 1) + (up[x] >> 1) + (down[x] >> 1))
+                            let corners = Int((up[x - 1] >> 1) + (up[x + 1] >> 1) + (down[x - 1] >> 1) + (down[x + 1] >> 1))
+                            perimeter += weights[1 + 2 * sides + 10 * corners]
                         }
                     }
                 }
