@@ -216,11 +216,8 @@ extension ColonySegmenter {
             flattening.apply(to: &image)
             return backgroundPeak(of: image)
         }
-        var sample = statisticsSample(image)
-        let w = sample.width, rows = sample.height
-        sample.withUnsafeMutableBufferPointer { px in
-            for k in 0..<rows { flattening.apply(row: k * step, px.baseAddress! + k * w, width: w) }
-        }
+        let w = image.width
+        let sample = statisticsSample(image, step: step) { k, row in flattening.apply(row: k * step, row, width: w) }
         return sample.withUnsafeBufferPointer { backgroundPeak($0) }
     }
 

@@ -146,13 +146,23 @@ enum ColonySegmenter {
     static func statisticsSample(_ image: Image<Float>) -> Image<Float> {
         let step = statisticsRowStep(pixels: image.count)
         guard step > 1 else { return image }
+        return statisticsSample(image, step: step) { _, _ in }
+    }
+
+    /// Every `step`-th row of `image` (from row 0) copied into a new image, each copied row
+    /// handed to `eachRow(k, row)` while it is in cache (k = the row's index in the sample).
+    @inline(__always)
+    static func statisticsSample(_ image: Image<Float>, step: Int,
+                                 eachRow: (Int, UnsafeMutablePointer<Float>) -> Void) -> Image<Float> {
         let w = image.width, rows = (image.height + step - 1) / step
-        var out = [Float](repeating: 0, count: w * rows)
-        image.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<rows {
-                    (o.baseAddress! + r * w).update(from: p.baseAddress! + r * step * w, count: w)
+        let out = image.withUnsafeBufferPointer { p in
+            [Float](unsafeUninitializedCapacity: w * rows) { o, initialized in
+                for r in 0..<rows {   // every element written
+                    let row = o.baseAddress! + r * w
+                    row.initialize(from: p.baseAddress! + r * step * w, count: w)
+                    eachRow(r, row)
                 }
+                initialized = w * rows
             }
         }
         return Image(uncheckedWidth: w, height: rows, pixels: out)
