@@ -73,8 +73,11 @@ public struct FrameQuality: Sendable, Equatable {
             let m = UnsafeRawPointer(mid).assumingMemoryBound(to: T.self)
             let d = UnsafeRawPointer(down).assumingMemoryBound(to: T.self)
             var s1: Int64 = 0, s2: Int64 = 0
-            for x in 1..<(w - 1) {
-                let lap = Int64(m[x - 1]) &+ Int64(m[x + 1]) &+ Int64(u[x]) &+ Int64(d[x]) &- 4 &* Int64(m[x])
+            // pixel x + 1 for x in 0..<w − 2, through shifted row pointers (no checked index sums,
+            // so the loop vectorises)
+            let left = m, centre = m + 1, right = m + 2, above = u + 1, below = d + 1
+            for x in 0..<(w - 2) {
+                let lap = Int64(left[x]) &+ Int64(right[x]) &+ Int64(above[x]) &+ Int64(below[x]) &- 4 &* Int64(centre[x])
                 s1 &+= lap
                 s2 &+= lap &* lap
             }
