@@ -527,6 +527,7 @@ extension ColonySegmenter {
             // the horizontal pass reads [xmin − rad, xmax + rad] reflected: inside [c0, c1]
             c0 = max(0, gx0 - rad); c1 = min(w - 1, gx1 + rad)
         }
+        let cEnd = c1 + 1   // half-open loops over [c0, c1] (closed ranges do not vectorise)
         var mid = [Float](repeating: 0, count: w * h)
         // vertical: output row y is the minimum of extended rows e = y…y+2rad, where extended row
         // e is source row reflect(e − rad) below h + 2rad and +inf beyond; blocks start at y0
@@ -540,15 +541,15 @@ extension ColonySegmenter {
                         let e = y0 + b * k + i
                         let o = g + i * w
                         if e >= padded {
-                            for x in c0...c1 { o[x] = .infinity }
+                            for x in c0..<cEnd { o[x] = .infinity }
                         } else {
                             // pointers, not checked index sums, so the loops vectorise
                             let v = src.baseAddress! + reflect(e - rad, h) * w
                             if i == 0 {
-                                for x in c0...c1 { o[x] = v[x] }
+                                for x in c0..<cEnd { o[x] = v[x] }
                             } else {
                                 let p = o - w
-                                for x in c0...c1 { o[x] = min(p[x], v[x]) }
+                                for x in c0..<cEnd { o[x] = min(p[x], v[x]) }
                             }
                         }
                     }
@@ -567,10 +568,10 @@ extension ColonySegmenter {
                                     let o = hh + i * w
                                     let v: UnsafePointer<Float>? = e < padded ? UnsafePointer(src.baseAddress! + reflect(e - rad, h) * w) : nil
                                     if i == k - 1 {
-                                        if let v { for x in c0...c1 { o[x] = v[x] } } else { for x in c0...c1 { o[x] = .infinity } }
+                                        if let v { for x in c0..<cEnd { o[x] = v[x] } } else { for x in c0..<cEnd { o[x] = .infinity } }
                                     } else {
                                         let p = o + w
-                                        if let v { for x in c0...c1 { o[x] = min(p[x], v[x]) } } else { for x in c0...c1 { o[x] = p[x] } }
+                                        if let v { for x in c0..<cEnd { o[x] = min(p[x], v[x]) } } else { for x in c0..<cEnd { o[x] = p[x] } }
                                     }
                                 }
                                 prefix(b + 1, next)
@@ -580,7 +581,7 @@ extension ColonySegmenter {
                                     let hrow = hh + i * w
                                     let grow = i == 0 ? cur + (k - 1) * w : next + (i - 1) * w
                                     let out = dst.baseAddress! + y * w
-                                    for x in c0...c1 { out[x] = min(hrow[x], grow[x]) }
+                                    for x in c0..<cEnd { out[x] = min(hrow[x], grow[x]) }
                                 }
                                 swap(&cur, &next)
                                 b += 1

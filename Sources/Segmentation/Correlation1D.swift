@@ -109,7 +109,8 @@ enum Correlation1D {
     static func horizontalPass(into acc: UnsafeMutablePointer<Double>, line l: UnsafePointer<Double>, count n: Int,
                                weights c: UnsafePointer<Double>, radius r: Int, antisymmetric: Bool) {
         let wc = c[r]
-        for x in 0..<n { acc[x] = l[x + r] * wc }
+        let centre = l + r
+        for x in 0..<n { acc[x] = centre[x] * wc }
         var j = r
         while j >= 4 {
             let u0 = l + (r - j), d0 = l + (r + j), u1 = u0 + 1, d1 = d0 - 1

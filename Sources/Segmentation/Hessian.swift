@@ -97,7 +97,7 @@ public enum Hessian {
                             }
                             Correlation1D.verticalTriple(into: a0 + lo, a1 + lo, a2 + lo, count: span, weights: k0, k1, k2,
                                                          radius: r, row: rowSegment)
-                            for x in lo...hi { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
+                            for x in lo..<(hi + 1) { v0[x] = Float(a0[x]); v1[x] = Float(a1[x]); v2[x] = Float(a2[x]) }
                             // horizontal: xx = g″ along x of the g row; yy = g of the g″ row; xy = g′ of the g′ row
                             // reflected indices of [xmin − r, xmax + r] fall inside [lo, hi]
                             // (reflected at the frame's ends only; the loop between vectorises)
@@ -119,7 +119,7 @@ public enum Hessian {
                             Correlation1D.horizontalPass(into: a2 + xmin, line: l2 + xmin, count: count, weights: k0, radius: r,
                                                          antisymmetric: false)
                             let out = dst.baseAddress! + row
-                            for x in xmin...xmax {
+                            for x in xmin..<(xmax + 1) {
                                 let hxx = Float(a0[x]), hxy = Float(a1[x]), hyy = Float(a2[x])
                                 let halfTrace = 0.5 * (hxx + hyy)
                                 let d = 0.5 * (hxx - hyy)
