@@ -55,6 +55,12 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
+    /// A line of its own (not with `quiet`), e.g. a choice made for the whole movie.
+    public func note(_ text: String) {
+        guard !quiet else { return }
+        sink(text + "\n")
+    }
+
     /// Ends the live line so the summary starts on a fresh line.
     public func finish() {
         if live && !quiet && lastLength > 0 { sink("\n") }

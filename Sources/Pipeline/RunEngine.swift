@@ -289,12 +289,32 @@ public enum RunEngine {
         let spill = try GraphSpill(directory: spillDirectory(request.databasePath))
         var cellCount = 0
 
+        // Without a pixel size the segmentation's scale is measured on the movie's own cells
+        // (ScaleEstimate), and the linker's µm distances follow it; the µm columns stay empty.
+        // Deterministic, so a resumed run measures the same.
+        var scaleNote: String? = nil
+        var measuredPixelSize: Double? = nil
+        if record.pixelSizeUm == nil, request.source == .segmentation, config.segmentation.method != .mothermachine,
+           frameCount > 0 {
+            let sample = ScaleEstimate.sampleFrames(frameCount)
+            if let scale = try ScaleEstimate.measure(count: sample.count, frame: { k in
+                try reader.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation)).image
+            }, parameters: config.segmentation) {
+                measuredPixelSize = scale.pixelSize
+                scaleNote = "pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px wide "
+                    + "on frames \(sample.map(String.init).joined(separator: ", ")); segmenting and linking at that scale"
+            }
+        }
+        let segmentationPixelSize = measuredPixelSize
+
         // Resume: feed the committed frames back to the linker from the stored masks.
         let start = (resumeAfter ?? -1) + 1
         for index in 0..<start {
             let labels = try store.labelImage(movieID: movieID, frameIndex: index)
             let regions = try store.cells(movieID: movieID, frameIndex: index).map(\.region)
-            try link(&tracker, index: index, cells: LabelRuns(labels), regions: regions, reader: reader)
+            var runs = LabelRuns(labels)
+            if let segmentationPixelSize { runs.pixelSize = segmentationPixelSize }
+            try link(&tracker, index: index, cells: runs, regions: regions, reader: reader)
             if let frozen = tracker.removeFrozen() { try spill.append(frozen) }
             cellCount += regions.count
         }
@@ -310,12 +330,14 @@ public enum RunEngine {
         let remaining = frameCount - start
         let limit = budget.map { min($0, remaining) } ?? remaining
         let reporter = ProgressReporter(total: remaining, mode: request.progress)
+        if let scaleNote { reporter.note(scaleNote) }
         var processed = 0
         try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 1,
                                 produce: { index, worker, sharing in
             try processFrame(index: index, reader: readers[worker], channelReaders: channelReaders[worker],
                              measuredChannels: measured, source: source, config: config,
-                             pixelSize: pixelSize, interval: interval, sharing: sharing)
+                             pixelSize: pixelSize, segmentationPixelSize: segmentationPixelSize,
+                             interval: interval, sharing: sharing)
         }, consume: { index, frame in
             try link(&tracker, index: index, cells: frame.runs, regions: frame.regions, reader: reader)
             if let frozen = tracker.removeFrozen() { try spill.append(frozen) }
@@ -364,6 +386,7 @@ public enum RunEngine {
     /// The parallel stage: read, segment (or take the given mask), measure, encode masks.
     static func processFrame(index: Int, reader: MovieReader, channelReaders: [MovieReader], measuredChannels: [Int],
                              source: CellSource, config: PipelineConfiguration, pixelSize: Double?,
+                             segmentationPixelSize: Double? = nil,
                              interval: Double, sharing: WorkSharing? = nil) throws -> ProcessedFrame {
         let clock = ContinuousClock()
         let began = clock.now
@@ -375,7 +398,8 @@ public enum RunEngine {
         case .segmentation:
             let frame = try reader.readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation))
             do {
-                let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: pixelSize,
+                let result = try Segmenter.segment(frame.image, parameters: config.segmentation,
+                                                   pixelSize: segmentationPixelSize ?? pixelSize,
                                                    sharing: sharing)
                 cells = result.cells
                 regions = result.regions
@@ -389,7 +413,8 @@ public enum RunEngine {
             regions = RegionMeasurer.measure(runs: cells, intensity: nil)
             quality = FrameQuality.measure(image: labels.map { Float($0 == 0 ? 0 : 1) }, labels: labels)
         }
-        cells.pixelSize = pixelSize
+        // the linker reads the cells' pixel size: the measured scale when the true one is unknown
+        cells.pixelSize = segmentationPixelSize ?? pixelSize
 
         // Other channels: intensity per cell, and the mean over background pixels as the local
         // background that the corrected mean subtracts.

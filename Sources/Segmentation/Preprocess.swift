@@ -64,8 +64,8 @@ public enum Preprocess {
 
     /// Gaussian smoothing as `scipy.ndimage.gaussian_filter(image.astype(float32), sigma, mode)`:
     /// separable, rows-axis (0) pass first then columns, each pass accumulating in `Double` with
-    /// scipy's symmetric-kernel order and rounding to `Float` in between. `sigma <= 0` returns the
-    /// image unchanged.
+    /// scipy's symmetric-kernel order and rounding to `Float` in between. `sigma <= 0`, or a σ so
+    /// small that the kernel's radius is 0 (σ < 0.125), returns the image unchanged.
     ///
     /// ```swift
     /// let smooth = Preprocess.gaussian(image, sigma: 1.5)
@@ -84,7 +84,11 @@ public enum Preprocess {
     static func gaussian<P: GreyPixel>(_ image: Image<P>, sigma: Double, mode: BorderMode = .reflect,
                                        eachRow: ((Int, UnsafeMutableBufferPointer<Float>) -> Void)?) -> Image<Float> {
         let w = image.width, h = image.height
-        guard sigma > 0, w > 0, h > 0 else {
+        // below σ = 0.125 px scipy's kernel has radius 0 (the weight 1): the image as it is, which
+        // the fused passes (radius 1…4) must not be asked for
+        let k = sigma > 0 ? gaussianKernel(sigma: sigma) : [1]
+        let r = k.count / 2
+        guard r > 0, w > 0, h > 0 else {
             var out = image.asFloat
             guard let eachRow else { return out }
             out.withUnsafeMutableBufferPointer { o in
@@ -92,8 +96,6 @@ public enum Preprocess {
             }
             return out
         }
-        let k = gaussianKernel(sigma: sigma)
-        let r = k.count / 2
         var out = FramePool.shared.take(count: w * h)   // every element is written below
         var acc = [Double](repeating: 0, count: w)
         var line = [Double](repeating: 0, count: w + 2 * r)

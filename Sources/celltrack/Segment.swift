@@ -148,7 +148,20 @@ struct Segment: ParsableCommand {
             let movie = try MovieReader(inputs: inputs, channel: channel)
             let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
-            let px = pixelSize ?? movie.pixelSizeUm
+            var px = pixelSize ?? movie.pixelSizeUm
+            if px == nil, params.method != .mothermachine, movie.frameCount > 0 {
+                // no pixel size: the scale is measured on the movie's own cells (ScaleEstimate)
+                let sample = ScaleEstimate.sampleFrames(movie.frameCount)
+                if let scale = try ScaleEstimate.measure(count: sample.count, frame: { k in
+                    var (image, _) = try movie.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(params))
+                    if let flatImage { image = .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage)) }
+                    return image
+                }, parameters: params) {
+                    px = scale.pixelSize
+                    FileHandle.standardError.write(Data(("pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px "
+                        + "wide on frames \(sample.map(String.init).joined(separator: ", ")); segmenting at that scale\n").utf8))
+                }
+            }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let digits = max(3, String(max(movie.frameCount - 1, 0)).count)
             let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount

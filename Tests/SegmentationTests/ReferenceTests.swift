@@ -264,11 +264,19 @@ final class ReferenceTests: XCTestCase {
         var rng = SplitMix64(seed: 6)
         var img = Image<Float>(width: 23, height: 19, repeating: 0)
         for i in 0..<img.count { img.pixels[i] = Float(rng.unit() * 100) }
-        for sigma in [0.8, 1.5, 3.0] {
+        // 0.1: a kernel of radius 0 (the weight 1), 0.2: radius 1, then the fused radii and beyond
+        for sigma in [0.1, 0.2, 0.8, 1.5, 3.0] {
             let fast = Preprocess.gaussian(img, sigma: sigma)
             let slow = Reference.gaussian(img, sigma: sigma)
-            for i in 0..<img.count { XCTAssertEqual(Double(fast.pixels[i]), slow[i], accuracy: 1e-4) }
+            for i in 0..<img.count { XCTAssertEqual(Double(fast.pixels[i]), slow[i], accuracy: 1e-4, "σ \(sigma)") }
         }
+        // radius 0 is the image itself, also for integer frames and with a per-row step
+        XCTAssertEqual(Preprocess.gaussian(img, sigma: 0.1).pixels, img.pixels)
+        let integers = Image(uncheckedWidth: 23, height: 19, pixels: (0..<(23 * 19)).map { UInt16($0 * 37 % 65_536) })
+        var rows = 0
+        let smoothed = Preprocess.gaussian(integers, sigma: 0.05, eachRow: { _, _ in rows += 1 })
+        XCTAssertEqual(smoothed.pixels, integers.pixels.map(Float.init))
+        XCTAssertEqual(rows, 19)
     }
 
     func testGreyFilterEqualsNaiveWindow() {
