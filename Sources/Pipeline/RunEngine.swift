@@ -297,9 +297,16 @@ public enum RunEngine {
         if record.pixelSizeUm == nil, request.source == .segmentation, config.segmentation.method != .mothermachine,
            frameCount > 0 {
             let sample = ScaleEstimate.sampleFrames(frameCount)
-            if let scale = try ScaleEstimate.measure(count: sample.count, frame: { k in
-                try reader.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation)).image
-            }, parameters: config.segmentation) {
+            let measured: ScaleEstimate.Scale?
+            do {
+                measured = try ScaleEstimate.measure(count: sample.count, frame: { k in
+                    try reader.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation)).image
+                }, parameters: config.segmentation)
+            } catch let failure as ScaleEstimate.FrameFailure {
+                let source = reader.sources[sample[failure.sample]]
+                throw InputError(file: source.path, frame: source.page, problem: "measuring the cell width: " + failure.problem)
+            }
+            if let scale = measured {
                 measuredPixelSize = scale.pixelSize
                 scaleNote = "pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px wide "
                     + "on frames \(sample.map(String.init).joined(separator: ", ")); segmenting and linking at that scale"

@@ -36,6 +36,13 @@ public enum ScaleEstimate {
         return out
     }
 
+    /// Segmenting the `sample`-th frame given to `measure` failed (its pixels, e.g. not finite);
+    /// the caller knows which file and frame that is.
+    public struct FrameFailure: Error, Sendable {
+        public var sample: Int
+        public var problem: String
+    }
+
     /// A rod's minor axis (4·√(w²/12) for width w) per unit of width.
     static let minorAxisPerWidth = 4 / 12.0.squareRoot()
     /// Fewer rod-like objects than this give no estimate.
@@ -73,7 +80,14 @@ public enum ScaleEstimate {
         var estimate: Scale? = nil
         for _ in 0..<3 {
             var regions: [Region] = []
-            for k in 0..<count { regions += try Segmenter.segment(try frame(k), parameters: p, pixelSize: pixelSize).regions }
+            for k in 0..<count {
+                let image = try frame(k)
+                do {
+                    regions += try Segmenter.segment(image, parameters: p, pixelSize: pixelSize).regions
+                } catch let error as ParameterError {
+                    throw FrameFailure(sample: k, problem: error.description)
+                }
+            }
             guard let width = rodWidth(regions) else { return estimate }
             let next = Scale(pixelSize: cellWidthUm / width, widthPixels: width)
             estimate = next

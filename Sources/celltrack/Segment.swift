@@ -152,11 +152,18 @@ struct Segment: ParsableCommand {
             if px == nil, params.method != .mothermachine, movie.frameCount > 0 {
                 // no pixel size: the scale is measured on the movie's own cells (ScaleEstimate)
                 let sample = ScaleEstimate.sampleFrames(movie.frameCount)
-                if let scale = try ScaleEstimate.measure(count: sample.count, frame: { k in
-                    var (image, _) = try movie.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(params))
-                    if let flatImage { image = .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage)) }
-                    return image
-                }, parameters: params) {
+                let measured: ScaleEstimate.Scale?
+                do {
+                    measured = try ScaleEstimate.measure(count: sample.count, frame: { k in
+                        var (image, _) = try movie.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(params))
+                        if let flatImage { image = .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage)) }
+                        return image
+                    }, parameters: params)
+                } catch let failure as ScaleEstimate.FrameFailure {
+                    let source = movie.sources[sample[failure.sample]]
+                    throw InputError(file: source.path, frame: source.page, problem: "measuring the cell width: " + failure.problem)
+                }
+                if let scale = measured {
                     px = scale.pixelSize
                     FileHandle.standardError.write(Data(("pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px "
                         + "wide on frames \(sample.map(String.init).joined(separator: ", ")); segmenting at that scale\n").utf8))
