@@ -82,6 +82,9 @@ public struct RunSummary: Sendable, Equatable {
     public var movieIDs: [Int64] = []
     /// False when the run stopped early (`stopAfterFrames`).
     public var finished = true
+    /// The cell width (px) measured on each movie without a pixel size (`ScaleEstimate`), in
+    /// input order; movies with a pixel size, or too few rods to measure, have none.
+    public var measuredCellWidthsPx: [Double] = []
 }
 
 /// A frame after the parallel stage: everything the ordered stage needs, nothing more. No label
@@ -229,6 +232,7 @@ public enum RunEngine {
                                                beforeFirstCommit: recordHashes)
                 summary.frames += record.frameCount
                 summary.framesProcessedNow += outcome.framesProcessed
+                if let width = outcome.measuredWidthPx { summary.measuredCellWidthsPx.append(width) }
                 summary.megapixelsProcessed += Double(outcome.framesProcessed * record.widthPx * record.heightPx) / 1e6
                 guard outcome.finished, let lineage = outcome.lineage else {
                     summary.finished = false
@@ -254,6 +258,8 @@ public enum RunEngine {
         var framesProcessed: Int
         var finished: Bool
         var cells: Int
+        /// The cell width (px) measured on the movie (no pixel size), if any.
+        var measuredWidthPx: Double? = nil
         /// nil when the movie stopped before its last frame.
         var lineage: LineageResult?
     }
@@ -293,7 +299,7 @@ public enum RunEngine {
         // (ScaleEstimate), and the linker's µm distances follow it; the µm columns stay empty.
         // Deterministic, so a resumed run measures the same.
         var scaleNote: String? = nil
-        var measuredPixelSize: Double? = nil
+        var measuredPixelSize: Double? = nil, measuredWidth: Double? = nil
         if record.pixelSizeUm == nil, request.source == .segmentation, config.segmentation.method != .mothermachine,
            frameCount > 0 {
             let sample = ScaleEstimate.sampleFrames(frameCount)
@@ -308,6 +314,7 @@ public enum RunEngine {
             }
             if let scale = measured {
                 measuredPixelSize = scale.pixelSize
+                measuredWidth = scale.widthPixels
                 scaleNote = "pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px wide "
                     + "on frames \(sample.map(String.init).joined(separator: ", ")); segmenting and linking at that scale"
             }
@@ -360,7 +367,8 @@ public enum RunEngine {
         if processed == 0 { try beforeFirstCommit() }
         if let b = budget { budget = b - processed }
         guard start + limit == frameCount else {
-            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, lineage: nil)
+            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, measuredWidthPx: measuredWidth,
+                                lineage: nil)
         }
 
         let graph = try tracker.takeFinished(segments: spill.reader())
@@ -369,7 +377,8 @@ public enum RunEngine {
         let records = LineageRecords.make(graph: graph, lineage: lineage, pixelSizeUm: pixelSize)
         try store.replaceLineage(movieID: movieID, tracks: records.tracks, divisions: records.divisions,
                                  assignments: records.assignments)
-        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, lineage: lineage)
+        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, measuredWidthPx: measuredWidth,
+                            lineage: lineage)
     }
 
     /// The temporary graph file goes beside the database (the volume meant for large output),

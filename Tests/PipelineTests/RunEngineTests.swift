@@ -1,6 +1,7 @@
 import XCTest
 import CellTrackCore
 import Foundation
+import ImageIO
 @testable import Pipeline
 import Store
 
@@ -26,6 +27,39 @@ final class RunEngineTests: XCTestCase {
         RunRequest(movies: [MovieInput(name: "synthetic", inputs: [Self.movie])], configuration: configuration,
                    databasePath: folder.appendingPathComponent(db).path, commandLine: "run \(Self.movie)",
                    workers: workers, progress: .quiet, stopAfterFrames: stopAfter)
+    }
+
+    /// The sample's frames as a folder of files without a pixel size: `run` measures the cells'
+    /// width on frames 0, 20 and 39, segments and links at that scale (the sample's cells are
+    /// 1.3 µm wide at 0.065 µm/px, ~20 px), finds the colony's divisions as with the pixel size,
+    /// and leaves the µm columns empty.
+    func testRunWithoutAPixelSizeMeasuresTheScale() throws {
+        let reader = try MovieReader(inputs: [Self.movie])
+        let frames = folder.appendingPathComponent("frames")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+        for k in 0..<reader.frameCount {
+            let name = "t" + String(repeating: "0", count: 3 - String(k).count) + String(k) + ".tif"
+            try TIFFWriter.write(try reader.readFrame(k).image, to: frames.appendingPathComponent(name).path)
+        }
+        XCTAssertNil(try MovieReader(inputs: [frames.path]).pixelSizeUm)
+        var configuration = PipelineConfiguration()
+        configuration.frameIntervalMin = 5
+        let req = RunRequest(movies: [MovieInput(name: "unscaled", inputs: [frames.path])], configuration: configuration,
+                             databasePath: folder.appendingPathComponent("unscaled.sqlite").path,
+                             commandLine: "run frames", workers: 2, progress: .quiet)
+        let summary = try RunEngine.run(req)
+        XCTAssertEqual(summary.frames, 40)
+        XCTAssertEqual(summary.measuredCellWidthsPx.count, 1)
+        XCTAssertEqual(summary.measuredCellWidthsPx.first ?? 0, 17, accuracy: 2.5)   // CLI: 17.1 px
+        XCTAssertGreaterThan(summary.divisions, 18)   // as with the pixel size (truth: 27)
+        XCTAssertLessThan(summary.divisions, 35)
+        let store = try Store(path: summary.databasePath, options: .init(readOnly: true))
+        XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell WHERE area_um2 IS NOT NULL"), 0)
+        XCTAssertEqual(try store.count(query: "SELECT movie_id FROM movie WHERE pixel_size_um IS NULL"), 1)
+        // the cell count is the pixel-size run's within a few cells
+        let scaled = try RunEngine.run(request("scaled.sqlite"))
+        XCTAssertEqual(Double(summary.cells), Double(scaled.cells), accuracy: 0.05 * Double(scaled.cells))
+        XCTAssertEqual(scaled.measuredCellWidthsPx, [])   // a pixel size: nothing measured
     }
 
     func testRunFindsTheSyntheticColonyAndItsDivisions() throws {
