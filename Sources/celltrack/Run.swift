@@ -208,6 +208,10 @@ enum RunSummaryText {
         } else {
             lines.append("  growth rate: no complete cell cycle (a cycle needs a birth and a division inside the movie)")
         }
+        if !s.measuredCellWidthsPx.isEmpty {
+            let widths = s.measuredCellWidthsPx.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+            lines.append("  pixel size unknown: cell width measured on the images, \(widths) px (µm columns left empty)")
+        }
         let mps = s.wallSeconds > 0 ? s.megapixelsProcessed / s.wallSeconds : 0
         lines.append(String(format: "  wall time %.2f s, %.1f MP/s", s.wallSeconds, mps))
         lines.append("database: \(s.databasePath)")
