@@ -298,28 +298,9 @@ public enum RunEngine {
         // Without a pixel size the segmentation's scale is measured on the movie's own cells
         // (ScaleEstimate), and the linker's µm distances follow it; the µm columns stay empty.
         // Deterministic, so a resumed run measures the same.
-        var scaleNote: String? = nil
-        var measuredPixelSize: Double? = nil, measuredWidth: Double? = nil
-        if record.pixelSizeUm == nil, request.source == .segmentation, config.segmentation.method != .mothermachine,
-           frameCount > 0 {
-            let sample = ScaleEstimate.sampleFrames(frameCount)
-            let measured: ScaleEstimate.Scale?
-            do {
-                measured = try ScaleEstimate.measure(count: sample.count, frame: { k in
-                    try reader.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation)).image
-                }, parameters: config.segmentation)
-            } catch let failure as ScaleEstimate.FrameFailure {
-                let source = reader.sources[sample[failure.sample]]
-                throw InputError(file: source.path, frame: source.page, problem: "measuring the cell width: " + failure.problem)
-            }
-            if let scale = measured {
-                measuredPixelSize = scale.pixelSize
-                measuredWidth = scale.widthPixels
-                scaleNote = "pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px wide "
-                    + "on frames \(sample.map(String.init).joined(separator: ", ")); segmenting and linking at that scale"
-            }
-        }
-        let segmentationPixelSize = measuredPixelSize
+        let measuredScale = record.pixelSizeUm == nil && request.source == .segmentation
+            ? try MovieScale.measure(reader, parameters: config.segmentation) : nil
+        let segmentationPixelSize = measuredScale?.scale.pixelSize
 
         // Resume: feed the committed frames back to the linker from the stored masks.
         let start = (resumeAfter ?? -1) + 1
@@ -344,7 +325,7 @@ public enum RunEngine {
         let remaining = frameCount - start
         let limit = budget.map { min($0, remaining) } ?? remaining
         let reporter = ProgressReporter(total: remaining, mode: request.progress)
-        if let scaleNote { reporter.note(scaleNote) }
+        if let measuredScale { reporter.note(measuredScale.note(doing: "segmenting and linking")) }
         var processed = 0
         try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 1,
                                 produce: { index, worker, sharing in
@@ -367,7 +348,7 @@ public enum RunEngine {
         if processed == 0 { try beforeFirstCommit() }
         if let b = budget { budget = b - processed }
         guard start + limit == frameCount else {
-            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, measuredWidthPx: measuredWidth,
+            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels,
                                 lineage: nil)
         }
 
@@ -377,7 +358,7 @@ public enum RunEngine {
         let records = LineageRecords.make(graph: graph, lineage: lineage, pixelSizeUm: pixelSize)
         try store.replaceLineage(movieID: movieID, tracks: records.tracks, divisions: records.divisions,
                                  assignments: records.assignments)
-        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, measuredWidthPx: measuredWidth,
+        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels,
                             lineage: lineage)
     }
 
@@ -407,6 +388,8 @@ public enum RunEngine {
         let clock = ContinuousClock()
         let began = clock.now
         let frameSource = reader.sources[index]
+        // segmentation and linking: the measured scale when the true pixel size is unknown
+        let scale = segmentationPixelSize ?? pixelSize
         var cells: LabelRuns
         var regions: [Region]
         let quality: FrameQuality
@@ -414,8 +397,7 @@ public enum RunEngine {
         case .segmentation:
             let frame = try reader.readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation))
             do {
-                let result = try Segmenter.segment(frame.image, parameters: config.segmentation,
-                                                   pixelSize: segmentationPixelSize ?? pixelSize,
+                let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: scale,
                                                    sharing: sharing)
                 cells = result.cells
                 regions = result.regions
@@ -429,8 +411,7 @@ public enum RunEngine {
             regions = RegionMeasurer.measure(runs: cells, intensity: nil)
             quality = FrameQuality.measure(image: labels.map { Float($0 == 0 ? 0 : 1) }, labels: labels)
         }
-        // the linker reads the cells' pixel size: the measured scale when the true one is unknown
-        cells.pixelSize = segmentationPixelSize ?? pixelSize
+        cells.pixelSize = scale   // what the linker reads
 
         // Other channels: intensity per cell, and the mean over background pixels as the local
         // background that the corrected mean subtracts.

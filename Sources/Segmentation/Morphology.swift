@@ -154,29 +154,8 @@ public enum Morphology {
     /// over `dy` of row `y + dy` eroded/dilated horizontally by `hw(dy)`. The horizontal
     /// operations by 0…r are built level by level (`level k = level k−1 ∧ shifts by ±k`) for the
     /// last `2r + 1` rows only, in a ring of 0/1 bytes padded by `r` zeros each side: outside
-    /// the image is background for both operations. Every inner loop is a straight byte AND/OR
-    /// over a row (vectorised), O(r) per pixel with a small constant; exact.
-    /// `out[x] = a[x] ∧ b[x] ∧ c[x]` (or ∨) for x in 0..<count, 8 bytes at a time in words
-    /// (which the compiler widens into vectors): the rows share one buffer, so the compiler cannot prove they do not overlap and
-    /// would fall back to bytes. `out` may be `a` (each block is read before it is written).
-    @inline(__always)
-    static func combineBytes(into out: UnsafeMutablePointer<UInt8>, _ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>,
-                             _ c: UnsafePointer<UInt8>, count: Int, and: Bool) {
-        typealias V = UInt64
-        var x = 0
-        while x + 8 <= count {
-            let va = UnsafeRawPointer(a + x).loadUnaligned(as: V.self)
-            let vb = UnsafeRawPointer(b + x).loadUnaligned(as: V.self)
-            let vc = UnsafeRawPointer(c + x).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(out + x).storeBytes(of: and ? va & vb & vc : va | vb | vc, as: V.self)
-            x += 8
-        }
-        while x < count {
-            out[x] = and ? a[x] & b[x] & c[x] : a[x] | b[x] | c[x]
-            x += 1
-        }
-    }
-
+    /// the image is background for both operations. Every inner loop is an AND/OR over a row, 8
+    /// bytes at a time (`combineBytes`), O(r) per pixel with a small constant; exact.
     static func diskByRows(_ mask: Mask, radius r: Int, erode: Bool) -> Mask {
         let w = mask.width, h = mask.height
         var out = [UInt8](repeating: 0, count: w * h)
@@ -225,6 +204,28 @@ public enum Morphology {
             }
         }
         return Mask(uncheckedWidth: w, height: h, pixels: out, pixelSize: mask.pixelSize)
+    }
+
+    /// `out[x] = a[x] ∧ b[x] ∧ c[x]` (or ∨) for x in 0..<count, 8 bytes at a time in 64-bit
+    /// words: `diskByRows`' rows share one buffer, so the compiler cannot prove they do not
+    /// overlap and would combine single bytes. `out` may be `a` (each word is read before it is
+    /// written).
+    @inline(__always)
+    static func combineBytes(into out: UnsafeMutablePointer<UInt8>, _ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>,
+                             _ c: UnsafePointer<UInt8>, count: Int, and: Bool) {
+        typealias V = UInt64
+        var x = 0
+        while x + 8 <= count {
+            let va = UnsafeRawPointer(a + x).loadUnaligned(as: V.self)
+            let vb = UnsafeRawPointer(b + x).loadUnaligned(as: V.self)
+            let vc = UnsafeRawPointer(c + x).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(out + x).storeBytes(of: and ? va & vb & vc : va | vb | vc, as: V.self)
+            x += 8
+        }
+        while x < count {
+            out[x] = and ? a[x] & b[x] & c[x] : a[x] | b[x] | c[x]
+            x += 1
+        }
     }
 
     /// `scipy.ndimage.binary_fill_holes`: background regions not 4-connected to the image border

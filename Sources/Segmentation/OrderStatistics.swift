@@ -80,7 +80,7 @@ public enum OrderStatistics {
         }
         var bySortedRank: [Int: Float] = [:]
         for (r, b) in zip(ranks.sorted(), binOf) {
-            let base = 4 + (Int(slot[b.bin]) - 1) << 16
+            let base = 4 + ((Int(slot[b.bin]) - 1) << 16)
             var c = 0, l = 0
             while c + Int(low[base + l]) <= b.rank { c += Int(low[base + l]); l += 1 }
             bySortedRank[r] = value(UInt32(b.bin) << 16 | UInt32(l))

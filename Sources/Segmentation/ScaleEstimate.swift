@@ -59,15 +59,8 @@ public enum ScaleEstimate {
             return r.minorAxisLength / minorAxisPerWidth
         }.sorted()
         guard widths.count >= minimumObjects else { return nil }
-        let singles = widths.filter { $0 <= 1.5 * quantile(widths, 0.25) }   // sorted, never empty
-        return quantile(singles, 0.5)
-    }
-
-    /// numpy's `percentile` (linear interpolation) of sorted, non-empty `values`.
-    static func quantile(_ values: [Double], _ q: Double) -> Double {
-        let position = Double(values.count - 1) * q
-        let below = Int(position.rounded(.down)), above = min(below + 1, values.count - 1)
-        return values[below] + (values[above] - values[below]) * (position - Double(below))
+        let singles = widths.filter { $0 <= 1.5 * Quantile.linear(widths, 0.25) }   // sorted, never empty
+        return Quantile.linear(singles, 0.5)
     }
 
     /// The scale measured on `count` frames, loaded one at a time by `frame(k)` (see the type's

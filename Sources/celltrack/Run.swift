@@ -201,7 +201,7 @@ enum RunSummaryText {
                      + "divisions \(s.divisions), complete cell cycles \(s.completeCycles)")
         let rates = s.growthRatesPerHour.sorted()
         if !rates.isEmpty {
-            let median = quantile(rates, 0.5), q1 = quantile(rates, 0.25), q3 = quantile(rates, 0.75)
+            let median = Quantile.linear(rates, 0.5), q1 = Quantile.linear(rates, 0.25), q3 = Quantile.linear(rates, 0.75)
             let doubling = median > 0 ? String(format: ", doubling time %.1f min", 60 * log(2) / median) : ""
             lines.append(String(format: "  growth rate (length, complete cycles) median %.3f /h (IQR %.3f–%.3f)%@",
                                 median, q1, q3, doubling))
@@ -217,12 +217,5 @@ enum RunSummaryText {
         lines.append("database: \(s.databasePath)")
         lines.append("next: celltrack export csv --db \(s.databasePath) --table movie_growth --out -")
         return lines.joined(separator: "\n")
-    }
-
-    /// Linear interpolation between order statistics (numpy's default).
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        let position = q * Double(sorted.count - 1)
-        let lower = Int(position.rounded(.down)), upper = min(lower + 1, sorted.count - 1)
-        return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
     }
 }

@@ -149,25 +149,13 @@ struct Segment: ParsableCommand {
             let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             var px = pixelSize ?? movie.pixelSizeUm
-            if px == nil, params.method != .mothermachine, movie.frameCount > 0 {
-                // no pixel size: the scale is measured on the movie's own cells (ScaleEstimate)
-                let sample = ScaleEstimate.sampleFrames(movie.frameCount)
-                let measured: ScaleEstimate.Scale?
-                do {
-                    measured = try ScaleEstimate.measure(count: sample.count, frame: { k in
-                        var (image, _) = try movie.readGrey(sample[k], keepingIntegers: Segmenter.readsIntegerFrames(params))
-                        if let flatImage { image = .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage)) }
-                        return image
-                    }, parameters: params)
-                } catch let failure as ScaleEstimate.FrameFailure {
-                    let source = movie.sources[sample[failure.sample]]
-                    throw InputError(file: source.path, frame: source.page, problem: "measuring the cell width: " + failure.problem)
-                }
-                if let scale = measured {
-                    px = scale.pixelSize
-                    FileHandle.standardError.write(Data(("pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px "
-                        + "wide on frames \(sample.map(String.init).joined(separator: ", ")); segmenting at that scale\n").utf8))
-                }
+            // no pixel size: the scale is measured on the movie's own cells (ScaleEstimate)
+            if px == nil, let measured = try MovieScale.measure(movie, parameters: params, prepare: { image in
+                guard let flatImage else { return image }
+                return .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage))
+            }) {
+                px = measured.scale.pixelSize
+                FileHandle.standardError.write(Data((measured.note(doing: "segmenting") + "\n").utf8))
             }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let digits = max(3, String(max(movie.frameCount - 1, 0)).count)
