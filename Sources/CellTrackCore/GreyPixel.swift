@@ -48,4 +48,12 @@ public enum GreyImage: Sendable {
     public var asFloat: Image<Float> {
         switch self { case .float(let i): i; case .uint16(let i): i.asFloat; case .uint8(let i): i.asFloat }
     }
+
+    public var width: Int {
+        switch self { case .float(let i): i.width; case .uint16(let i): i.width; case .uint8(let i): i.width }
+    }
+
+    public var height: Int {
+        switch self { case .float(let i): i.height; case .uint16(let i): i.height; case .uint8(let i): i.height }
+    }
 }

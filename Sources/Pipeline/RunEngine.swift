@@ -299,7 +299,7 @@ public enum RunEngine {
         // (ScaleEstimate), and the linker's µm distances follow it; the µm columns stay empty.
         // Deterministic, so a resumed run measures the same.
         let measuredScale = record.pixelSizeUm == nil && request.source == .segmentation
-            ? try MovieScale.measure(reader, parameters: config.segmentation) : nil
+            ? try MovieScale.measure(reader, parameters: config.segmentation, workers: max(1, request.workers)) : nil
         let segmentationPixelSize = measuredScale?.scale.pixelSize
 
         // Resume: feed the committed frames back to the linker from the stored masks.

@@ -14,6 +14,13 @@ enum MathShim {
         Darwin.exp(x)
         #endif
     }
+    @usableFromInline static func log(_ x: Double) -> Double {
+        #if canImport(Glibc)
+        Glibc.log(x)
+        #else
+        Darwin.log(x)
+        #endif
+    }
     @usableFromInline static func atan2(_ y: Double, _ x: Double) -> Double {
         #if canImport(Glibc)
         Glibc.atan2(y, x)

@@ -1,18 +1,21 @@
 import CellTrackCore
 
-/// The segmentation scale of a movie whose pixel size is unknown, measured on its own cells
+/// The segmentation scale of a movie whose pixel size is unknown, chosen on its own cells
 /// (issue 5: "the expected cell width, from `--pixel-size` and a default E. coli width, or
-/// estimated from the image").
+/// estimated from the image"; docs/colony-method.md §16).
 ///
 /// Why: every size in the segmentation follows the expected cell width w = `cellWidthUm` / pixel
-/// size. Without a pixel size it falls back to `Segmenter.defaultPixelSize` (w = 10 px at
+/// size. Without a pixel size it would fall back to `Segmenter.defaultPixelSize` (w = 10 px at
 /// 1 µm), and a movie whose cells are 17 px wide then loses a third of its score (ecoli-trpL:
 /// SEG 0.62, F1 0.54 instead of 0.81, 0.93).
 ///
-/// How: segment a few frames at the current scale, measure the width of the rod-like objects
-/// (major axis ≥ 1.5 × minor axis; a rod of width w has a minor axis of 4w/√12; merged blobs left
-/// out, `rodWidth`), and segment again at that width until it moves by 10 % or less (at most
-/// three rounds).
+/// How: segment the sample frames at each width of a ladder (4 to 73 px, steps of 1.25×, then
+/// steps of 1.1× around the best) and keep the width whose result is best explained as cells of
+/// that width: the largest total length (area / w) of objects whose own width lies within
+/// [0.75 w, 1.33 w] (`consistentLength`). Counting area instead would favour a scale so coarse
+/// that whole colony fingers pass as cells; counting objects would favour fragments. Iterating
+/// "segment, measure, segment again" (the first version) has more than one fixed point: a lit
+/// colony cut into pieces at 9 px measures 9 px.
 /// The result is a pixel size for the segmentation only: the movie's µm columns stay empty, since
 /// the true pixel size is still unknown.
 ///
@@ -45,48 +48,98 @@ public enum ScaleEstimate {
 
     /// A rod's minor axis (4·√(w²/12) for width w) per unit of width.
     static let minorAxisPerWidth = 4 / 12.0.squareRoot()
-    /// Fewer rod-like objects than this give no estimate.
+    /// How far (in ln) an object's width may be from w and still count fully: the weight's
+    /// standard deviation, 0.15 (±16 %).
+    static let widthSpread = 0.15
+    /// An object counts towards `minimumObjects` when its own width is within these factors of w.
+    static let consistentRange = 0.75...1.33
+    /// The coarse ladder: 4 px × 1.25^k, k = 0…13 (4 to 73 px: E. coli from 0.25 down to 0.014 µm
+    /// per pixel).
+    static let coarseLadder = (0..<14).map { 4 * pow125($0) }
+    /// The fine ladder around the best coarse width w: w × 1.1^k, k = −2…2 (k = 0 is not redone).
+    static let fineSteps = [-2, -1, 1, 2]
+    /// Only rod-like objects vote (major axis ≥ 1.5 × minor axis): round specks of noise or
+    /// debris have no width to measure a rod's scale by.
+    static let minimumElongation = 1.5
+    /// Fewer consistent objects than this at the best width give no estimate.
     static let minimumObjects = 3
 
-    /// The width (px) of the rod-like objects among `regions`: the median of those no wider than
-    /// 1.5 × the lower quartile of all their widths. At a wrong scale a dense colony comes out as
-    /// merged blobs, wider than its cells (the trpL crop at 10 px: median 35 px for cells of 17),
-    /// while fragments keep their rod's width; the quartile finds the single cells and the median
-    /// of those measures them. nil when there are fewer than `minimumObjects` rod-like objects.
-    public static func rodWidth(_ regions: [Region]) -> Double? {
-        let widths = regions.compactMap { r -> Double? in
-            guard r.minorAxisLength > 0, r.majorAxisLength >= 1.5 * r.minorAxisLength else { return nil }
-            return r.minorAxisLength / minorAxisPerWidth
-        }.sorted()
-        guard widths.count >= minimumObjects else { return nil }
-        let singles = widths.filter { $0 <= 1.5 * Quantile.linear(widths, 0.25) }   // sorted, never empty
-        return Quantile.linear(singles, 0.5)
+    private static func pow125(_ k: Int) -> Double { (0..<k).reduce(1.0) { r, _ in r * 1.25 } }
+    private static func pow11(_ k: Int) -> Double {
+        k >= 0 ? (0..<k).reduce(1.0) { r, _ in r * 1.1 } : 1 / pow11(-k)
     }
 
-    /// The scale measured on `count` frames, loaded one at a time by `frame(k)` (see the type's
-    /// notes); nil when the first round finds too few rod-like objects. Deterministic: the same
-    /// frames and parameters give the same scale.
+    /// What the regions of a segmentation at width `width` (px) contribute to that width's
+    /// score: each rod-like region's own length (area / its width, the width being minor axis /
+    /// (4/√12)), weighted by exp(−ln²(its width / `width`) / (2 · `widthSpread`²)), summed; and
+    /// how many regions lie within `consistentRange` × `width`. The weight is smooth, so the best
+    /// width is not pulled to the lower end of a window, and it is the regions' own lengths that
+    /// count, so cells cut lengthwise or merged side by side score less than the same cells whole.
+    public static func consistentLength(_ regions: [Region], width: Double) -> (length: Double, count: Int) {
+        var length = 0.0, count = 0
+        let logWidth = MathShim.log(width), twoSpreadSquared = 2 * widthSpread * widthSpread
+        for r in regions where r.minorAxisLength > 0 && r.majorAxisLength >= minimumElongation * r.minorAxisLength {
+            let w = r.minorAxisLength / minorAxisPerWidth
+            let d = MathShim.log(w) - logWidth
+            length += Double(r.area) / w * MathShim.exp(-d * d / twoSpreadSquared)
+            if w >= consistentRange.lowerBound * width && w <= consistentRange.upperBound * width { count += 1 }
+        }
+        return (length, count)
+    }
+
+    /// The scale chosen on `count` frames, loaded one at a time by `frame(k)` (twice each: once
+    /// for the coarse ladder, once for the fine one); nil when no width finds `minimumObjects`
+    /// consistent objects. `parallel(n, body)` runs `body(0)…body(n − 1)`, on as many threads as
+    /// memory allows (each holds one segmentation); each body writes only its own slot, so the
+    /// result does not depend on it. Deterministic: ties go to the smaller width.
     public static func measure(count: Int, frame: (Int) throws -> GreyImage,
-                               parameters p: SegmentationParameters) throws -> Scale? {
-        let cellWidthUm = p.colony.cellWidthUm
-        var pixelSize = Segmenter.defaultPixelSize
-        var estimate: Scale? = nil
-        for _ in 0..<3 {
-            var regions: [Region] = []
+                               parameters p: SegmentationParameters,
+                               parallel: (Int, (Int) -> Void) -> Void = { n, body in for i in 0..<n { body(i) } }) throws -> Scale? {
+        // Σ over frames of consistent length and count, and the pixels seen, per width
+        func tally(_ widths: [Double]) throws -> [(score: Double, count: Int)] {
+            var length = [Double](repeating: 0, count: widths.count)
+            var found = [Int](repeating: 0, count: widths.count)
+            var pixels = 0
             for k in 0..<count {
                 let image = try frame(k)
-                do {
-                    regions += try Segmenter.segment(image, parameters: p, pixelSize: pixelSize).regions
-                } catch let error as ParameterError {
-                    throw FrameFailure(sample: k, problem: error.description)
+                pixels += image.width * image.height
+                var slots = [Result<(Double, Int), any Error>?](repeating: nil, count: widths.count)
+                slots.withUnsafeMutableBufferPointer { out in
+                    parallel(widths.count) { i in
+                        out[i] = Result {
+                            let regions = try Segmenter.segment(image, parameters: p, pixelSize: p.colony.cellWidthUm / widths[i]).regions
+                            let c = consistentLength(regions, width: widths[i])
+                            return (c.length, c.count)
+                        }
+                    }
+                }
+                for i in widths.indices {
+                    switch slots[i]! {
+                    case .success(let (l, c)): length[i] += l; found[i] += c
+                    case .failure(let error as ParameterError): throw FrameFailure(sample: k, problem: error.description)
+                    case .failure(let error): throw error
+                    }
                 }
             }
-            guard let width = rodWidth(regions) else { return estimate }
-            let next = Scale(pixelSize: cellWidthUm / width, widthPixels: width)
-            estimate = next
-            if abs(next.pixelSize / pixelSize - 1) <= 0.1 { break }
-            pixelSize = next.pixelSize
+            return widths.indices.map { (length[$0] / Double(max(pixels, 1)), found[$0]) }
         }
-        return estimate
+        // the best of `widths` (first index on ties, so the smaller width when sorted)
+        func best(_ widths: [Double], _ scores: [(score: Double, count: Int)]) -> Int {
+            var b = 0
+            for i in widths.indices where scores[i].score > scores[b].score { b = i }
+            return b
+        }
+        let coarse = coarseLadder
+        let coarseScores = try tally(coarse)
+        let c = best(coarse, coarseScores)
+        guard coarseScores[c].count >= minimumObjects else { return nil }
+        let fine = fineSteps.map { coarse[c] * pow11($0) }.filter { $0 >= coarse[0] }
+        let fineScores = try tally(fine)
+        var widths = [coarse[c]] + fine, scores = [coarseScores[c]] + fineScores
+        let order = widths.indices.sorted { widths[$0] < widths[$1] }
+        widths = order.map { widths[$0] }; scores = order.map { scores[$0] }
+        let b = best(widths, scores)
+        guard scores[b].count >= minimumObjects else { return nil }
+        return Scale(pixelSize: p.colony.cellWidthUm / widths[b], widthPixels: widths[b])
     }
 }

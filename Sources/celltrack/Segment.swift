@@ -18,7 +18,8 @@ struct Segment: ParsableCommand {
         peak_local_max), watershed on the negated distance, size filter. Labels are 1..n in raster \
         order of each cell's first pixel. Frames are segmented in parallel on all cores; memory \
         holds only the frames in flight. Defaults given in µm are converted with the pixel size \
-        (--pixel-size, else the file's, else 0.1 µm). A --config JSON file (the `run` configuration, or \
+        (--pixel-size, else the file's, else the scale at which the first, middle and last \
+        frames are best explained as rods of the expected width, else 0.1 µm). A --config JSON file (the `run` configuration, or \
         just its "segmentation" object; keys may be left out) \
         gives defaults that the options override.
         """)
@@ -150,7 +151,8 @@ struct Segment: ParsableCommand {
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             var px = pixelSize ?? movie.pixelSizeUm
             // no pixel size: the scale is measured on the movie's own cells (ScaleEstimate)
-            if px == nil, let measured = try MovieScale.measure(movie, parameters: params, prepare: { image in
+            let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            if px == nil, let measured = try MovieScale.measure(movie, parameters: params, workers: workers, prepare: { image in
                 guard let flatImage else { return image }
                 return .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage))
             }) {
@@ -159,7 +161,6 @@ struct Segment: ParsableCommand {
             }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let digits = max(3, String(max(movie.frameCount - 1, 0)).count)
-            let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
             try Segment.segmentAll(movie: movie, inputs: inputs, channel: channel, parameters: params,
                                    pixelSize: px, workers: workers, flat: flatImage, dark: darkImage) { index, labels in
                 let name = "mask" + String(repeating: "0", count: max(0, digits - String(index).count)) + String(index) + ".tif"
