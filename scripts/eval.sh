@@ -17,6 +17,10 @@
 #   delta      `run --method mothermachine` on the mother machine with the fluorescence channel:
 #              cells per frame and growth rates beside DeLTA's; SEG against DeLTA's labels.
 #   trpl       `run` on ecoli-trpL end to end: the lineage tree as text, to inspect.
+#   scale      `segment` with no pixel size (the scale chosen on the cells, docs/colony-method.md
+#              §16.1): ecoli-trpL, the trpL crop, five Omnipose test frames against the model's
+#              masks (a second opinion), and synthetic movies (dark, bright, 8-bit, RGB; 0.04 to
+#              0.15 µm/px) with and without their pixel size.
 # Environment: EVAL_DIR (default /tmp/celltrack-eval).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +32,7 @@ BIN=$PWD/.build/release/celltrack
 PY=$("$SHARED/reference/setup.sh")
 EVAL_DIR=${EVAL_DIR:-/tmp/celltrack-eval}
 SECTIONS=("$@")
-[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(seg noise run track delta trpl)
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(seg noise run track delta trpl scale)
 want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 mkdir -p "$EVAL_DIR"
 DELTA=$SHARED/data/mothermachine-delta/tests/data/movie_mothermachine_tif
@@ -178,4 +182,53 @@ def show(r, depth):
     for k in kids.get(r["track_id"], []): show(k, depth + 1)
 for r in kids.get("0", []): show(r, 0)
 PYEOF
+fi
+
+if want scale; then
+    echo
+    echo "== no pixel size: the scale chosen on the cells (segment; the chosen width is on stderr)"
+    rm -rf "$EVAL_DIR/scale"; mkdir -p "$EVAL_DIR/scale"
+    unscaled() { # unscaled NAME INPUT GT
+        local out="$EVAL_DIR/scale/$1" width
+        width=$("$BIN" segment "$2" --out "$out" 2>&1 >/dev/null | grep -o 'measured [0-9.]* px' || echo "no estimate")
+        score "$1 ($width)" "$3" "$out"
+    }
+    unscaled ecoli-trpL "$SHARED/data/ecoli-trpL/img.tif" "$SHARED/data/ecoli-trpL/gt_masks.tif"
+    unscaled trpL-crop Samples/ecoli-trpL-crop/img.tif Samples/ecoli-trpL-crop/gt_masks.tif
+    OMNI=$SHARED/data/odd-inputs/omnipose/docs/test_files
+    for f in ec_5I_t141xy5c1.tif e1t1_crop.tif Sample000252.png Sample000193.png Sample000033.png; do
+        base=${f%.*}
+        # one grey TIFF per frame and its model masks (PNG renderings: RGB averaged)
+        "$PY" - "$OMNI/$f" "$OMNI/masks/${base}_cp_masks.tif" "$EVAL_DIR/scale/$base" <<'PYEOF'
+import os, sys, numpy as np, tifffile
+from PIL import Image
+src, masks, out = sys.argv[1:4]
+a = tifffile.imread(src) if src.endswith('.tif') else np.array(Image.open(src))
+if a.ndim == 3:
+    a = a[..., :3].mean(-1).astype(a.dtype)
+os.makedirs(out + '-gt', exist_ok=True)
+tifffile.imwrite(out + '.tif', a)
+tifffile.imwrite(out + '-gt/man_seg000.tif', tifffile.imread(masks).astype(np.uint16))
+PYEOF
+        unscaled "$base (model masks)" "$EVAL_DIR/scale/$base.tif" "$EVAL_DIR/scale/$base-gt"
+    done
+    # synthetic movies: the same frames with their pixel size and written again without it
+    while read -r name args; do
+        dir="$EVAL_DIR/scale/synth-$name"
+        # shellcheck disable=SC2086
+        "$BIN" synth --out "$dir" --frames 20 --size 384x384 --cells 6 --quiet $args
+        "$PY" -c "import glob, sys, numpy as np, tifffile; fs = sorted(glob.glob(sys.argv[1] + '/01/*.tif')); tifffile.imwrite(sys.argv[1] + '/unscaled.tif', np.stack([tifffile.imread(f) for f in fs]))" "$dir"
+        "$BIN" segment "$dir/01" --out "$dir/known" >/dev/null
+        score "synth $name, pixel size known" "$dir/01_GT/SEG" "$dir/known"
+        unscaled "synth-$name/unscaled" "$dir/unscaled.tif" "$dir/01_GT/SEG"
+    done <<'LIST'
+dark-0.065 --seed 3
+bright-0.065 --seed 3 --polarity bright
+rgb-0.065 --seed 4 --rgb
+8bit-0.065 --seed 8 --bit-depth 8
+dark-0.04 --seed 6 --pixel-size 0.04
+dark-0.1 --seed 5 --pixel-size 0.1
+bright-0.1 --seed 7 --pixel-size 0.1 --polarity bright
+dark-0.15 --seed 9 --pixel-size 0.15
+LIST
 fi
