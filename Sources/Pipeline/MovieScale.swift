@@ -20,11 +20,31 @@ public enum MovieScale {
         /// The frames the width was measured on.
         public var frames: [Int]
 
+        /// The file's pixel size (µm) when it was set aside as unusable (`fileScaleIsUnusable`);
+        /// nil when the movie has none.
+        public var setAsideUm: Double? = nil
+
         /// The line that tells the user what was measured and what is done with it.
         public func note(doing what: String) -> String {
-            "pixel size unknown: cells measured \(String(format: "%.1f", scale.widthPixels)) px wide on frames "
+            let why = setAsideUm.map { "the file's pixel size (\(String(format: "%g", $0)) µm) is not usable for these cells" }
+                ?? "pixel size unknown"
+            return why + ": cells measured \(String(format: "%.1f", scale.widthPixels)) px wide on frames "
                 + "\(frames.map(String.init).joined(separator: ", ")); \(what) at that scale"
         }
+    }
+
+    /// Cell widths (px) at which a pixel size read from a file is used as it is. Outside this
+    /// range the file's calibration cannot be the microscope's for cells of `cellWidthUm` (an
+    /// image program's 1 µm per pixel default; psc-phc's 1.6 µm per pixel, a stem-cell
+    /// objective's, makes 1-µm bacteria 0.6 px wide), and no segmentation works at that scale.
+    public static let usableWidthsPx = 3.0...150.0
+
+    /// True when `pixelSizeUm`, read from the movie's files, gives cells of the expected width
+    /// outside `usableWidthsPx`: the width is then measured as when the pixel size is unknown,
+    /// and the µm columns keep the file's pixel size. Never for the mother-machine method.
+    public static func fileScaleIsUnusable(_ pixelSizeUm: Double?, parameters p: SegmentationParameters) -> Bool {
+        guard let pixelSizeUm, p.method != .mothermachine else { return false }
+        return !usableWidthsPx.contains(p.colony.cellWidthUm / pixelSizeUm)
     }
 
     /// The measured scale; nil for the mother-machine method (its chambers set the scale), an

@@ -82,8 +82,9 @@ public struct RunSummary: Sendable, Equatable {
     public var movieIDs: [Int64] = []
     /// False when the run stopped early (`stopAfterFrames`).
     public var finished = true
-    /// The cell width (px) measured on each movie without a pixel size (`ScaleEstimate`), in
-    /// input order; movies with a pixel size, or too few rods to measure, have none.
+    /// The cell width (px) measured on each movie without a usable pixel size (`ScaleEstimate`,
+    /// `MovieScale.fileScaleIsUnusable`), in input order; movies with a usable pixel size, or
+    /// too few rods to measure, have none.
     public var measuredCellWidthsPx: [Double] = []
 }
 
@@ -298,8 +299,12 @@ public enum RunEngine {
         // Without a pixel size the segmentation's scale is measured on the movie's own cells
         // (ScaleEstimate), and the linker's µm distances follow it; the µm columns stay empty.
         // Deterministic, so a resumed run measures the same.
-        let measuredScale = record.pixelSizeUm == nil && request.source == .segmentation
+        // The same when the files' pixel size cannot be the microscope's for these cells
+        // (MovieScale.fileScaleIsUnusable); the µm columns then keep the files' pixel size.
+        let setAside = config.pixelSizeUm == nil && MovieScale.fileScaleIsUnusable(record.pixelSizeUm, parameters: config.segmentation)
+        var measuredScale = (record.pixelSizeUm == nil || setAside) && request.source == .segmentation
             ? try MovieScale.measure(reader, parameters: config.segmentation, workers: max(1, request.workers)) : nil
+        if setAside { measuredScale?.setAsideUm = record.pixelSizeUm }
         let segmentationPixelSize = measuredScale?.scale.pixelSize
 
         // Resume: feed the committed frames back to the linker from the stored masks.

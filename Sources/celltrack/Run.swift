@@ -210,7 +210,8 @@ enum RunSummaryText {
         }
         if !s.measuredCellWidthsPx.isEmpty {
             let widths = s.measuredCellWidthsPx.map { String(format: "%.1f", $0) }.joined(separator: ", ")
-            lines.append("  pixel size unknown: cell width measured on the images, \(widths) px (µm columns left empty)")
+            lines.append("  cell width measured on the images (no usable pixel size), \(widths) px; µm columns from the files' "
+                         + "pixel size, empty where they give none")
         }
         let mps = s.wallSeconds > 0 ? s.megapixelsProcessed / s.wallSeconds : 0
         lines.append(String(format: "  wall time %.2f s, %.1f MP/s", s.wallSeconds, mps))

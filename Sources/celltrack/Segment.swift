@@ -150,12 +150,15 @@ struct Segment: ParsableCommand {
             let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             var px = pixelSize ?? movie.pixelSizeUm
-            // no pixel size: the scale is measured on the movie's own cells (ScaleEstimate)
+            // no pixel size, or the file's cannot be the microscope's for these cells: the scale
+            // is measured on the movie's own cells (ScaleEstimate)
+            let setAside = pixelSize == nil && MovieScale.fileScaleIsUnusable(px, parameters: params)
             let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-            if px == nil, let measured = try MovieScale.measure(movie, parameters: params, workers: workers, prepare: { image in
+            if px == nil || setAside, var measured = try MovieScale.measure(movie, parameters: params, workers: workers, prepare: { image in
                 guard let flatImage else { return image }
                 return .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage))
             }) {
+                if setAside { measured.setAsideUm = px }
                 px = measured.scale.pixelSize
                 FileHandle.standardError.write(Data((measured.note(doing: "segmenting") + "\n").utf8))
             }

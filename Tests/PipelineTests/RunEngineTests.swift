@@ -2,6 +2,7 @@ import XCTest
 import CellTrackCore
 import Foundation
 import ImageIO
+import Segmentation
 @testable import Pipeline
 import Store
 
@@ -60,6 +61,44 @@ final class RunEngineTests: XCTestCase {
         let scaled = try RunEngine.run(request("scaled.sqlite"))
         XCTAssertEqual(Double(summary.cells), Double(scaled.cells), accuracy: 0.05 * Double(scaled.cells))
         XCTAssertEqual(scaled.measuredCellWidthsPx, [])   // a pixel size: nothing measured
+    }
+
+    /// The sample's frames written with psc-phc's calibration, 1.6 µm per pixel (a stem-cell
+    /// objective's; 1-µm cells would be 0.6 px wide): `run` sets the files' pixel size aside for
+    /// the segmentation, measures the width as without one, and keeps 1.6 µm for the µm columns.
+    func testRunSetsAnUnusableFilePixelSizeAside() throws {
+        let reader = try MovieReader(inputs: [Self.movie])
+        let frames = folder.appendingPathComponent("coarse")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+        for k in 0..<reader.frameCount {
+            let name = "t" + String(repeating: "0", count: 3 - String(k).count) + String(k) + ".tif"
+            try TIFFWriter.write(try reader.readFrame(k).image, to: frames.appendingPathComponent(name).path,
+                                 metadata: TIFFMetadata(pixelSizeUm: 1.6))
+        }
+        XCTAssertEqual(try MovieReader(inputs: [frames.path]).pixelSizeUm ?? 0, 1.6, accuracy: 1e-6)
+        var p = SegmentationParameters()
+        XCTAssertTrue(MovieScale.fileScaleIsUnusable(1.6, parameters: p))
+        XCTAssertTrue(MovieScale.fileScaleIsUnusable(0.001, parameters: p))      // 1000 px
+        XCTAssertFalse(MovieScale.fileScaleIsUnusable(0.065, parameters: p))
+        XCTAssertFalse(MovieScale.fileScaleIsUnusable(nil, parameters: p))
+        p.colony.cellWidthUm = 13                                                // stem cells: 8 px
+        XCTAssertFalse(MovieScale.fileScaleIsUnusable(1.6, parameters: p))
+        p = SegmentationParameters()
+        p.method = .mothermachine                                                // its chambers set the scale
+        XCTAssertFalse(MovieScale.fileScaleIsUnusable(1.6, parameters: p))
+        var configuration = PipelineConfiguration()
+        configuration.frameIntervalMin = 5
+        let req = RunRequest(movies: [MovieInput(name: "coarse", inputs: [frames.path])], configuration: configuration,
+                             databasePath: folder.appendingPathComponent("coarse.sqlite").path,
+                             commandLine: "run coarse", workers: 2, progress: .quiet)
+        let summary = try RunEngine.run(req)
+        XCTAssertEqual(summary.measuredCellWidthsPx.count, 1)
+        XCTAssertEqual(summary.measuredCellWidthsPx.first ?? 0, 17, accuracy: 2.5)
+        XCTAssertGreaterThan(summary.divisions, 18)   // as with the true pixel size (truth: 27)
+        XCTAssertLessThan(summary.divisions, 35)
+        let store = try Store(path: summary.databasePath, options: .init(readOnly: true))
+        XCTAssertEqual(try store.count(query: "SELECT movie_id FROM movie WHERE abs(pixel_size_um - 1.6) < 1e-6"), 1)
+        XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell WHERE area_um2 IS NULL OR abs(area_um2 - area_px * 2.56) > 1e-6"), 0)
     }
 
     func testRunFindsTheSyntheticColonyAndItsDivisions() throws {
