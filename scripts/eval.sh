@@ -18,7 +18,8 @@
 #              cells per frame and growth rates beside DeLTA's; SEG against DeLTA's labels.
 #   trpl       `run` on ecoli-trpL end to end: the lineage tree as text, to inspect.
 #   scale      `segment` with no pixel size (the scale chosen on the cells, docs/colony-method.md
-#              §16.1): ecoli-trpL, the trpL crop, five Omnipose test frames against the model's
+#              §16.1): ecoli-trpL, psc-phc (its files' 1.6 µm/px set aside, §16.2), the trpL
+#              crop, five Omnipose test frames against the model's
 #              masks (a second opinion), and synthetic movies (dark, bright, 8-bit, RGB; 0.04 to
 #              0.15 µm/px) with and without their pixel size.
 # Environment: EVAL_DIR (default /tmp/celltrack-eval).
@@ -188,12 +189,15 @@ if want scale; then
     echo
     echo "== no pixel size: the scale chosen on the cells (segment; the chosen width is on stderr)"
     rm -rf "$EVAL_DIR/scale"; mkdir -p "$EVAL_DIR/scale"
-    unscaled() { # unscaled NAME INPUT GT
-        local out="$EVAL_DIR/scale/$1" width
-        width=$("$BIN" segment "$2" --out "$out" 2>&1 >/dev/null | grep -o 'measured [0-9.]* px' || echo "no estimate")
-        score "$1 ($width)" "$3" "$out"
+    unscaled() { # unscaled NAME INPUT GT [segment options]
+        local name=$1 input=$2 gt=$3 out="$EVAL_DIR/scale/$1" width
+        shift 3
+        width=$("$BIN" segment "$input" "$@" --out "$out" 2>&1 >/dev/null | grep -o 'measured [0-9.]* px' || echo "no estimate")
+        score "$name ($width)" "$gt" "$out"
     }
     unscaled ecoli-trpL "$SHARED/data/ecoli-trpL/img.tif" "$SHARED/data/ecoli-trpL/gt_masks.tif"
+    # the files say 1.6 um per pixel (0.6 px for 1-um cells): set aside, §16.2
+    unscaled "psc-phc (colony, bright; files' 1.6 um)" "$SHARED/data/psc-phc/02" "$SHARED/data/psc-phc/02_ST/SEG" --method colony --polarity bright
     unscaled trpL-crop Samples/ecoli-trpL-crop/img.tif Samples/ecoli-trpL-crop/gt_masks.tif
     OMNI=$SHARED/data/odd-inputs/omnipose/docs/test_files
     for f in ec_5I_t141xy5c1.tif e1t1_crop.tif Sample000252.png Sample000193.png Sample000033.png; do
