@@ -176,7 +176,8 @@ enum ColonySegmenter {
 
     /// Background level and spread of a smoothed frame (the prototype's `background_peak`): a
     /// 512-bin histogram over [p0.5, p99.5] smoothed by a 5-bin box; the level is the centre of
-    /// the fullest bin at or above the median's bin; the spread is the narrower half-width at
+    /// the fullest bin at or above the median's bin (or, when that is the median's bin itself,
+    /// of the top of the peak below it); the spread is the narrower half-width at
     /// half maximum / 1.1774 (at least one bin). numpy's arithmetic is followed (float64 edges,
     /// float32 median); the box sums are compared as integers, which is numpy's float64 order
     /// without its round-off.
@@ -217,6 +218,12 @@ enum ColonySegmenter {
         med = min(max(med - 1, 0), bins - 1)
         var k = med
         for i in med..<bins where box[i] > box[k] { k = i }
+        // No bin above the median's is fuller: the median lies on the upper flank of the peak
+        // it belongs to (bright halos and lit regions pushed it above the background's mode),
+        // so the level is that peak's top, below. (Where the median is the peak's top, nothing
+        // moves.) e1t1_crop at its stated pixel size: the level went from the flank, 18.0k with
+        // a spread of 2.7k grey levels, to the mode, 16.4k with 0.9k.
+        if k == med { while k > 0 && box[k - 1] > box[k] { k -= 1 } }
         var j = k
         while j < bins - 1 && 2 * box[j] > box[k] { j += 1 }
         var i = k

@@ -63,7 +63,8 @@ def gaussian_hessian_min_eig(img, sigma):
 def background_peak(s, bins=512):
     """Background level and spread from the histogram peak of the smoothed frame.
     Level = the fullest bin at or above the median bin (after a 5-bin box smoothing): for dark cells the
-    background is the upper population, even when cells cover most of the frame.  Spread = the NARROWER of
+    background is the upper population, even when cells cover most of the frame.  When that is the median's
+    bin itself, the median lies on the upper flank of its peak (halos pushed it up): the top of that peak.  Spread = the NARROWER of
     the two half-widths at half maximum / 1.1774 (= sigma of a Gaussian): cells widen the lower side, halos
     and illumination gradients the upper side, never both narrower than the true peak."""
     lo, hi = np.percentile(s, [0.5, 99.5])
@@ -72,6 +73,9 @@ def background_peak(s, bins=512):
     med = int(np.searchsorted(edges, np.median(s), side="right")) - 1
     med = min(max(med, 0), bins - 1)
     k = med + int(np.argmax(hist[med:]))              # first maximal bin at or above the median
+    if k == med:   # nothing above is fuller: the median is on the upper flank of its peak; climb to the top
+        while k > 0 and hist[k - 1] > hist[k]:
+            k -= 1
     half = hist[k] / 2
     j = k
     while j < bins - 1 and hist[j] > half:
