@@ -55,7 +55,7 @@ public enum ScaleEstimate {
     static let consistentRange = 0.75...1.33
     /// The coarse ladder: 4 px × 1.25^k, k = 0…13 (4 to 73 px: E. coli from 0.25 down to 0.014 µm
     /// per pixel).
-    static let coarseLadder = (0..<14).map { 4 * pow125($0) }
+    static let coarseLadder = (0..<14).map { 4 * power(1.25, $0) }
     /// The fine ladder around the best coarse width w: w × 1.1^k, k = −2…2 (k = 0 is not redone).
     static let fineSteps = [-2, -1, 1, 2]
     /// Only rod-like objects vote (major axis ≥ 1.5 × minor axis): round specks of noise or
@@ -64,9 +64,9 @@ public enum ScaleEstimate {
     /// Fewer consistent objects than this at the best width give no estimate.
     static let minimumObjects = 3
 
-    private static func pow125(_ k: Int) -> Double { (0..<k).reduce(1.0) { r, _ in r * 1.25 } }
-    private static func pow11(_ k: Int) -> Double {
-        k >= 0 ? (0..<k).reduce(1.0) { r, _ in r * 1.1 } : 1 / pow11(-k)
+    /// base^k by repeated products (exact to the last bit on every platform, unlike exp∘log).
+    private static func power(_ base: Double, _ k: Int) -> Double {
+        k >= 0 ? (0..<k).reduce(1.0) { r, _ in r * base } : 1 / power(base, -k)
     }
 
     /// What the regions of a segmentation at width `width` (px) contribute to that width's
@@ -123,22 +123,22 @@ public enum ScaleEstimate {
             }
             return widths.indices.map { (length[$0] / Double(max(pixels, 1)), found[$0]) }
         }
-        // the best of `widths` (first index on ties, so the smaller width when sorted)
-        func best(_ widths: [Double], _ scores: [(score: Double, count: Int)]) -> Int {
+        // the index of the best score (the first on ties, so the smaller width when sorted)
+        func best(_ scores: [(score: Double, count: Int)]) -> Int {
             var b = 0
-            for i in widths.indices where scores[i].score > scores[b].score { b = i }
+            for i in scores.indices where scores[i].score > scores[b].score { b = i }
             return b
         }
         let coarse = coarseLadder
         let coarseScores = try tally(coarse)
-        let c = best(coarse, coarseScores)
+        let c = best(coarseScores)
         guard coarseScores[c].count >= minimumObjects else { return nil }
-        let fine = fineSteps.map { coarse[c] * pow11($0) }.filter { $0 >= coarse[0] }
+        let fine = fineSteps.map { coarse[c] * power(1.1, $0) }.filter { $0 >= coarse[0] }
         let fineScores = try tally(fine)
         var widths = [coarse[c]] + fine, scores = [coarseScores[c]] + fineScores
         let order = widths.indices.sorted { widths[$0] < widths[$1] }
         widths = order.map { widths[$0] }; scores = order.map { scores[$0] }
-        let b = best(widths, scores)
+        let b = best(scores)
         guard scores[b].count >= minimumObjects else { return nil }
         return Scale(pixelSize: p.colony.cellWidthUm / widths[b], widthPixels: widths[b])
     }
