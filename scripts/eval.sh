@@ -21,7 +21,8 @@
 #              §16.1): ecoli-trpL, psc-phc (its files' 1.6 µm/px set aside, §16.2), the trpL
 #              crop, five Omnipose test frames against the model's
 #              masks (a second opinion), and synthetic movies (dark, bright, 8-bit, RGB; 0.04 to
-#              0.15 µm/px) with and without their pixel size.
+#              0.15 µm/px) with and without their pixel size; `run` on the run section's
+#              synthetic movies written without a pixel size.
 # Environment: EVAL_DIR (default /tmp/celltrack-eval).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -235,4 +236,15 @@ dark-0.1 --seed 5 --pixel-size 0.1
 bright-0.1 --seed 7 --pixel-size 0.1 --polarity bright
 dark-0.15 --seed 9 --pixel-size 0.15
 LIST
+    # the whole pipeline without a pixel size: the run section's movies written without metadata
+    for seed in 1 2 3; do
+        drift=0; [ "$seed" = 3 ] && drift=0.3
+        movie="$EVAL_DIR/scale/run-synth$seed"
+        "$BIN" synth --out "$movie" --frames 60 --size 384x384 --cells 4 --seed "$seed" --drift "$drift" --quiet
+        "$PY" -c "import sys, tifffile; tifffile.imwrite(sys.argv[2], tifffile.imread(sys.argv[1]))" "$movie/stack.tif" "$movie-unscaled.tif"
+        echo "== run on synth seed $seed (drift $drift) written without a pixel size or interval (--interval 3)"
+        "$BIN" run "$movie-unscaled.tif" --interval 3 --db "$movie.sqlite" --quiet | grep -E "divisions|measured"
+        "$BIN" export ctc --db "$movie.sqlite" --out "$movie-res" >/dev/null
+        grade "$movie" "$movie-res"
+    done
 fi
