@@ -288,7 +288,13 @@ public enum RunEngine {
     static func processMovie(movie: MovieInput, reader: MovieReader, record: MovieRecord, movieID: Int64,
                              resumeAfter: Int?, request: RunRequest, store: Store,
                              budget: inout Int?, beforeFirstCommit: () throws -> Void = {}) throws -> MovieOutcome {
-        let config = request.configuration
+        // --method auto on a mother-machine movie: the mother-machine method for all of it
+        let chip = request.source == .segmentation
+            ? try MovieMethod.motherMachine(reader, parameters: request.configuration.segmentation, pixelSizeUm: record.pixelSizeUm)
+            : nil
+        var movieConfig = request.configuration
+        if let chip { movieConfig.segmentation = chip }
+        let config = movieConfig
         let frameCount = reader.frameCount
         var tracker = try Tracker(parameters: config.linking)
         // frozen graph nodes leave memory as the movie streams (GraphSpill), so memory does not
@@ -330,6 +336,7 @@ public enum RunEngine {
         let remaining = frameCount - start
         let limit = budget.map { min($0, remaining) } ?? remaining
         let reporter = ProgressReporter(total: remaining, mode: request.progress)
+        if chip != nil { reporter.note(MovieMethod.note) }
         if let measuredScale { reporter.note(measuredScale.note(doing: "segmenting and linking")) }
         var processed = 0
         try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 1,

@@ -55,7 +55,7 @@ public struct MotherMachineParameters: Codable, Equatable, Hashable, Sendable {
 /// Returns nil when the frame shows no evenly spaced row of at least three chambers whose lumens
 /// stand out by 5 % of the mean level (the caller falls back to `colony`).
 /// Deterministic; labels 1…n in raster order of each cell's first pixel.
-enum MotherMachine {
+public enum MotherMachine {
     struct Chamber: Equatable {
         /// Halo columns (the lumen is strictly between them) and the centre line.
         var left: Int, right: Int, centre: Int
@@ -101,8 +101,16 @@ enum MotherMachine {
         return result
     }
 
-    /// Step 1 on the smoothed frame. Nil: no band of chambers, or fewer than two chambers.
+    /// Step 1 on the smoothed frame. Nil: no band of chambers, or not a regular row of at least
+    /// three (`isRegularRow`).
     static func findChambers(_ s: Image<Float>, widthPixels: Double) -> [Chamber]? {
+        guard let row = chamberRow(s, widthPixels: widthPixels), isRegularRow(row.chambers) else { return nil }
+        return row.chambers
+    }
+
+    /// The chamber candidates of step 1 and how far the lumens stand out (the strongest column
+    /// peak over the band's mean level); nil when no band or no lumen stands out by 5 %.
+    static func chamberRow(_ s: Image<Float>, widthPixels: Double) -> (chambers: [Chamber], contrast: Double)? {
         let w = s.width, h = s.height
         let window = max(3, Int((4 * widthPixels).rounded()) | 1)
         guard w >= 2 * window, h >= Int(4 * widthPixels) else { return nil }
@@ -170,7 +178,30 @@ enum MotherMachine {
             guard Double(right - left) >= 0.6 * widthPixels else { continue }
             chambers.append(Chamber(left: left, right: right, centre: (left + right) / 2, top: top, bottom: bottom))
         }
-        return isRegularRow(chambers) ? chambers : nil
+        return (chambers, highest / abs(bandMean))
+    }
+
+    /// Stricter than `findChambers`, for `--method auto`: does this frame show a chip's row of
+    /// chambers, along y or x? At least `chipChambers` chambers, nine in ten gaps between
+    /// neighbours within 10 % of the median gap, and lumens standing out by `chipContrast`.
+    /// DeLTA's test movie: 18 chambers, gaps 38–39 px, contrast 0.12–0.13. Colonies that pass
+    /// `findChambers` (5 of the 40 frames of Samples/synthetic, Omnipose's ec_5I at 10 px) show
+    /// 3–5 "chambers", gaps 15–60 % apart, contrast 0.05–0.06.
+    public static func showsChip(_ image: Image<Float>, widthPixels: Double) -> Bool {
+        let smooth = Preprocess.gaussian(image, sigma: 1)
+        return isChip(smooth, widthPixels: widthPixels) || isChip(transposed(smooth), widthPixels: widthPixels)
+    }
+
+    static let chipChambers = 6
+    static let chipContrast = 0.08
+
+    static func isChip(_ s: Image<Float>, widthPixels: Double) -> Bool {
+        guard let row = chamberRow(s, widthPixels: widthPixels), row.chambers.count >= chipChambers,
+              row.contrast >= chipContrast else { return false }
+        let gaps = zip(row.chambers.dropFirst(), row.chambers).map { Double($0.centre - $1.centre) }.sorted()
+        let median = gaps[gaps.count / 2]
+        let regular = gaps.filter { abs($0 - median) <= 0.1 * median }.count
+        return 10 * regular >= 9 * gaps.count
     }
 
     /// At least three chambers, and three quarters of the gaps between neighbours within 25 %

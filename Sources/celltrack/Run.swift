@@ -102,7 +102,7 @@ struct Run: ParsableCommand {
     @Option(help: "Channel (0-based) to segment; every other channel is measured per cell.")
     var segmentChannel: Int?
 
-    @Option(help: "Segmentation method: auto (default; colony for dark cells, recipe for bright), colony, recipe, or mothermachine (dark rods in mother-machine chambers along y or x).")
+    @Option(help: "Segmentation method: auto (default; mothermachine when the first, middle and last frames show a row of at least six evenly spaced chambers, else colony for dark cells, recipe for bright), colony, recipe, or mothermachine (dark rods in mother-machine chambers along y or x).")
     var method: String?
 
     @Option(help: "Which cells: dark, bright or auto.")

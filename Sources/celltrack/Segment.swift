@@ -10,8 +10,9 @@ struct Segment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Segment every frame into a label mask (mask000.tif, mask001.tif, ... in DIR).",
         discussion: """
-        Methods: auto (default) runs colony for dark cells (phase contrast, bright field) and the \
-        recipe for bright cells (fluorescence). colony: intensity-based segmentation of touching rods \
+        Methods: auto (default) runs mothermachine on a movie whose first, middle and last frames \
+        show a chip's row of chambers, else colony for dark cells (phase contrast, bright field) and \
+        the recipe for bright cells (fluorescence). colony: intensity-based segmentation of touching rods \
         (Hessian ridges between cells, core markers, watershed on intensity; sizes from --cell-width \
         and the pixel size; see docs/colony-method.md). The recipe: Gaussian smoothing, flat-field correction, threshold (Otsu or a value) with a \
         polarity, binary opening, exact distance transform, markers (h-maxima by default, or \
@@ -30,7 +31,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Output folder (created if needed).")
     var out: String
 
-    @Option(help: "Segmentation method: auto (default: colony for dark cells, recipe for bright), colony, recipe, or mothermachine (dark rods in the chambers of a mother machine, chambers along y or x; colony when none are found).")
+    @Option(help: "Segmentation method: auto (default: mothermachine when the first, middle and last frames show a row of at least six evenly spaced chambers, else colony for dark cells, recipe for bright), colony, recipe, or mothermachine (dark rods in the chambers of a mother machine, chambers along y or x; colony when none are found).")
     var method: String?
 
     @Option(help: "colony: expected cell width in µm (default 1.0, E. coli); with the pixel size it sets every size.")
@@ -143,13 +144,18 @@ struct Segment: ParsableCommand {
                     throw InputError(file: config, problem: "not a valid segmentation configuration: \(error)")
                 }
             }
-            let params = parameters(base: base)
+            var params = parameters(base: base)
             try params.validate()
             MemoryPolicy.reuseFrameBuffers()
             let movie = try MovieReader(inputs: inputs, channel: channel)
             let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             var px = pixelSize ?? movie.pixelSizeUm
+            // --method auto on a mother-machine movie: the mother-machine method for all of it
+            if let chip = try MovieMethod.motherMachine(movie, parameters: params, pixelSizeUm: px) {
+                params = chip
+                FileHandle.standardError.write(Data((MovieMethod.note + "\n").utf8))
+            }
             // no pixel size, or the file's cannot be the microscope's for these cells: the scale
             // is measured on the movie's own cells (ScaleEstimate)
             let setAside = pixelSize == nil && MovieScale.fileScaleIsUnusable(px, parameters: params)

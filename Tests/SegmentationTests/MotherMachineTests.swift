@@ -97,6 +97,25 @@ final class MotherMachineTests: XCTestCase {
         XCTAssertEqual(viaFallback.cells, try Segmenter.segment(image, parameters: p, pixelSize: 0.13).cells)
     }
 
+    /// `--method auto`'s test for a chip (`showsChip`): a row of ten drawn chambers, along y or
+    /// x, is one; three chambers are too few to tell from a colony; and no colony frame of the
+    /// fixtures is one, not even the lit colony whose frame the lenient `findChambers` takes for
+    /// five chambers at 10 px.
+    func testAChipIsToldFromColonies() throws {
+        let chip = DrawnMotherMachine(chambers: 10, seed: 2)
+        XCTAssertTrue(MotherMachine.showsChip(chip.image, widthPixels: 1 / 0.13))
+        XCTAssertTrue(MotherMachine.showsChip(MotherMachine.transposed(chip.image), widthPixels: 1 / 0.13))
+        XCTAssertFalse(MotherMachine.showsChip(DrawnMotherMachine(chambers: 3, seed: 2).image, widthPixels: 1 / 0.13))
+        let lit = try LocalReferenceTests.lit().image
+        XCTAssertNotNil(MotherMachine.findChambers(Preprocess.gaussian(lit, sigma: 1), widthPixels: 10))
+        let pieces = Fixture.float((try Fixture.load("colony_pieces") as! [String: Any])["image"])
+        for (name, frame) in [("lit colony", lit), ("trpL crop", try ColonyTests.crop().image), ("colony in pieces", pieces)] {
+            for width in [6.0, 10, 15] {
+                XCTAssertFalse(MotherMachine.showsChip(frame, widthPixels: width), "\(name) at \(width) px")
+            }
+        }
+    }
+
     func testBadParametersAreRejectedByName() {
         var p = SegmentationParameters()
         p.motherMachine.cellContrast = 1.5
