@@ -162,6 +162,11 @@ PYEOF
     rm -rf "$EVAL_DIR/delta-seg"
     "$BIN" segment "$DELTA/Position01Channel01Frames*.tif" --method mothermachine --out "$EVAL_DIR/delta-seg" >/dev/null
     score "position 1 vs DeLTA's labels (mothermachine)" "$EVAL_DIR/delta-labels" "$EVAL_DIR/delta-seg"
+    # the default method recognises the chip (docs/mother-machine.md): the same masks
+    rm -rf "$EVAL_DIR/delta-auto"
+    "$BIN" segment "$DELTA/Position01Channel01Frames*.tif" --out "$EVAL_DIR/delta-auto" 2>&1 >/dev/null | grep "method auto" || true
+    if diff -rq "$EVAL_DIR/delta-seg" "$EVAL_DIR/delta-auto" >/dev/null; then echo "position 1 with --method auto: the same masks"
+    else echo "position 1 with --method auto: DIFFERENT masks"; fi
 fi
 
 if want trpl; then
