@@ -1,4 +1,5 @@
 import CellTrackCore
+import Foundation
 import ImageIO
 import Segmentation
 
@@ -23,16 +24,37 @@ public enum MovieMethod {
     /// `p` with the mother-machine method when `p.method` is auto and every sample frame shows a
     /// chip; nil otherwise. The chambers are looked for at the cell width `pixelSizeUm` gives
     /// (`Segmenter.defaultPixelSize` when it is unknown or unusable, `MovieScale`).
+    /// `frame(k)` reads frame k as `MovieReader.readGrey` does (integers kept): `run` keeps the
+    /// first one for its first segmentation instead of decoding it twice.
     public static func motherMachine(_ reader: MovieReader, parameters p: SegmentationParameters,
-                                     pixelSizeUm: Double?) throws -> SegmentationParameters? {
+                                     pixelSizeUm: Double?,
+                                     frame: ((Int) throws -> GreyImage)? = nil) throws -> SegmentationParameters? {
         guard p.method == .auto, reader.frameCount > 0 else { return nil }
         let usable = pixelSizeUm.flatMap { MovieScale.fileScaleIsUnusable($0, parameters: p) ? nil : $0 }
         let widthPixels = p.colony.cellWidthUm / (usable ?? Segmenter.defaultPixelSize)
+        let read = frame ?? { try reader.readGrey($0).image }
         for k in ScaleEstimate.sampleFrames(reader.frameCount) {
-            guard MotherMachine.showsChip(try reader.readFrame(k).image, widthPixels: widthPixels) else { return nil }
+            guard MotherMachine.showsChip(try read(k), widthPixels: widthPixels) else { return nil }
         }
         var chip = p
         chip.method = .mothermachine
         return chip
+    }
+}
+
+/// A decoded frame handed from the thread that read it to the one worker that segments it, once;
+/// then released, so it does not stay in memory for the rest of the movie.
+final class FrameHandOff: @unchecked Sendable {
+    private let lock = NSLock()
+    private var frame: (index: Int, image: GreyImage)?
+
+    init(index: Int, image: GreyImage) { frame = (index, image) }
+
+    /// The frame if it is `index` and not yet taken.
+    func take(_ index: Int) -> GreyImage? {
+        lock.lock(); defer { lock.unlock() }
+        guard let f = frame, f.index == index else { return nil }
+        frame = nil
+        return f.image
     }
 }

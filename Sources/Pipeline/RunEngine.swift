@@ -288,13 +288,25 @@ public enum RunEngine {
     static func processMovie(movie: MovieInput, reader: MovieReader, record: MovieRecord, movieID: Int64,
                              resumeAfter: Int?, request: RunRequest, store: Store,
                              budget: inout Int?, beforeFirstCommit: () throws -> Void = {}) throws -> MovieOutcome {
-        // --method auto on a mother-machine movie: the mother-machine method for all of it
+        // --method auto on a mother-machine movie: the mother-machine method for all of it. The
+        // check decodes frame 0 first; the worker that segments frame 0 takes that copy.
+        var frame0: GreyImage? = nil
         let chip = request.source == .segmentation
-            ? try MovieMethod.motherMachine(reader, parameters: request.configuration.segmentation, pixelSizeUm: record.pixelSizeUm)
+            ? try MovieMethod.motherMachine(reader, parameters: request.configuration.segmentation, pixelSizeUm: record.pixelSizeUm,
+                                            frame: { k in
+                                                let image = try reader.readGrey(k).image
+                                                if k == 0 { frame0 = image }
+                                                return image
+                                            })
             : nil
         var movieConfig = request.configuration
         if let chip { movieConfig.segmentation = chip }
         let config = movieConfig
+        // only as the worker would read it (integers kept), and only if frame 0 is still to come
+        let handOff = frame0.flatMap { f in
+            Segmenter.readsIntegerFrames(config.segmentation) && (resumeAfter ?? -1) < 0 ? FrameHandOff(index: 0, image: f) : nil
+        }
+        frame0 = nil
         let frameCount = reader.frameCount
         var tracker = try Tracker(parameters: config.linking)
         // frozen graph nodes leave memory as the movie streams (GraphSpill), so memory does not
@@ -344,7 +356,7 @@ public enum RunEngine {
             try processFrame(index: index, reader: readers[worker], channelReaders: channelReaders[worker],
                              measuredChannels: measured, source: source, config: config,
                              pixelSize: pixelSize, segmentationPixelSize: segmentationPixelSize,
-                             interval: interval, sharing: sharing)
+                             interval: interval, sharing: sharing, decoded: handOff?.take(index))
         }, consume: { index, frame in
             try link(&tracker, index: index, cells: frame.runs, regions: frame.regions, reader: reader)
             if let frozen = tracker.removeFrozen() { try spill.append(frozen) }
@@ -396,7 +408,8 @@ public enum RunEngine {
     static func processFrame(index: Int, reader: MovieReader, channelReaders: [MovieReader], measuredChannels: [Int],
                              source: CellSource, config: PipelineConfiguration, pixelSize: Double?,
                              segmentationPixelSize: Double? = nil,
-                             interval: Double, sharing: WorkSharing? = nil) throws -> ProcessedFrame {
+                             interval: Double, sharing: WorkSharing? = nil,
+                             decoded: GreyImage? = nil) throws -> ProcessedFrame {
         let clock = ContinuousClock()
         let began = clock.now
         let frameSource = reader.sources[index]
@@ -407,16 +420,17 @@ public enum RunEngine {
         let quality: FrameQuality
         switch source {
         case .segmentation:
-            let frame = try reader.readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation))
+            // `decoded`: this frame as readGrey gives it, read earlier (MovieMethod)
+            let image = try decoded ?? reader.readGrey(index, keepingIntegers: Segmenter.readsIntegerFrames(config.segmentation)).image
             do {
-                let result = try Segmenter.segment(frame.image, parameters: config.segmentation, pixelSize: scale,
+                let result = try Segmenter.segment(image, parameters: config.segmentation, pixelSize: scale,
                                                    sharing: sharing)
                 cells = result.cells
                 regions = result.regions
             } catch let error as ParameterError {
                 throw InputError(file: frameSource.path, frame: frameSource.page, problem: error.description)
             }
-            quality = FrameQuality.measure(frame: frame.image, foregroundPixels: cells.foregroundPixels)
+            quality = FrameQuality.measure(frame: image, foregroundPixels: cells.foregroundPixels)
         case .givenMasks:
             let labels = try reader.readLabels(index)
             cells = LabelRuns(labels)

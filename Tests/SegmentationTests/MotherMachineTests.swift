@@ -103,15 +103,15 @@ final class MotherMachineTests: XCTestCase {
     /// five chambers at 10 px.
     func testAChipIsToldFromColonies() throws {
         let chip = DrawnMotherMachine(chambers: 10, seed: 2)
-        XCTAssertTrue(MotherMachine.showsChip(chip.image, widthPixels: 1 / 0.13))
-        XCTAssertTrue(MotherMachine.showsChip(MotherMachine.transposed(chip.image), widthPixels: 1 / 0.13))
-        XCTAssertFalse(MotherMachine.showsChip(DrawnMotherMachine(chambers: 3, seed: 2).image, widthPixels: 1 / 0.13))
+        XCTAssertTrue(MotherMachine.showsChip(.float(chip.image), widthPixels: 1 / 0.13))
+        XCTAssertTrue(MotherMachine.showsChip(.float(MotherMachine.transposed(chip.image)), widthPixels: 1 / 0.13))
+        XCTAssertFalse(MotherMachine.showsChip(.float(DrawnMotherMachine(chambers: 3, seed: 2).image), widthPixels: 1 / 0.13))
         let lit = try LocalReferenceTests.lit().image
         XCTAssertNotNil(MotherMachine.findChambers(Preprocess.gaussian(lit, sigma: 1), widthPixels: 10))
         let pieces = Fixture.float((try Fixture.load("colony_pieces") as! [String: Any])["image"])
         for (name, frame) in [("lit colony", lit), ("trpL crop", try ColonyTests.crop().image), ("colony in pieces", pieces)] {
             for width in [6.0, 10, 15] {
-                XCTAssertFalse(MotherMachine.showsChip(frame, widthPixels: width), "\(name) at \(width) px")
+                XCTAssertFalse(MotherMachine.showsChip(.float(frame), widthPixels: width), "\(name) at \(width) px")
             }
         }
     }
