@@ -13,32 +13,66 @@ import Segmentation
 ///
 /// ```swift
 /// if let chip = try MovieMethod.motherMachine(reader, parameters: p, pixelSizeUm: px) {
-///     log(MovieMethod.note)
-///     p = chip
+///     log(chip.note)
+///     p = chip.parameters
+///     if chip.widthMeasured { px = chip.pixelSize }   // the segmentation's scale only
 /// }
 /// ```
 public enum MovieMethod {
-    /// What is said when the chip is found.
-    public static let note = "method auto: the frames show a mother machine's chambers; segmenting with --method mothermachine"
+    /// A mother machine found.
+    public struct Chip: Sendable {
+        /// The parameters with the mother-machine method.
+        public var parameters: SegmentationParameters
+        /// The cell width (px) at which the chambers were found.
+        public var widthPixels: Double
+        /// True when the pixel size was unknown or unusable, so the width was one of
+        /// `unknownScaleWidths` and the segmentation must run at it (`pixelSize`).
+        public var widthMeasured: Bool
 
-    /// `p` with the mother-machine method when `p.method` is auto and every sample frame shows a
-    /// chip; nil otherwise. The chambers are looked for at the cell width `pixelSizeUm` gives
-    /// (`Segmenter.defaultPixelSize` when it is unknown or unusable, `MovieScale`).
-    /// `frame(k)` reads frame k as `MovieReader.readGrey` does (integers kept): `run` keeps the
-    /// first one for its first segmentation instead of decoding it twice.
+        /// The pixel size that makes a cell of `cellWidthUm` `widthPixels` wide.
+        public var pixelSize: Double { parameters.colony.cellWidthUm / widthPixels }
+
+        /// What is said when the chip is found.
+        public var note: String {
+            widthMeasured
+                ? "method auto: the frames show a mother machine's chambers, at a cell width of \(String(format: "%g", widthPixels)) px "
+                    + "(no usable pixel size); segmenting with --method mothermachine at that scale"
+                : "method auto: the frames show a mother machine's chambers; segmenting with --method mothermachine"
+        }
+    }
+
+    /// Cell widths (px) tried, in this order, when the pixel size is unknown or unusable: the
+    /// default scale's 10 px first, then outwards. The chamber search finds DeLTA's chip (cells
+    /// 7.7 px wide) at 10 px, the same frames enlarged 2× only at 14 px or more.
+    public static let unknownScaleWidths: [Double] = [10, 7, 14, 5, 20, 28, 40]
+
+    /// The chip when `p.method` is auto and every sample frame shows one; nil otherwise. The
+    /// chambers are looked for at the cell width `pixelSizeUm` gives, or, when it is unknown or
+    /// unusable (`MovieScale.fileScaleIsUnusable`), at each of `unknownScaleWidths` until one
+    /// finds them. `frame(k)` reads frame k as `MovieReader.readGrey` does (integers kept):
+    /// `run` keeps the first one for its first segmentation instead of decoding it twice.
     public static func motherMachine(_ reader: MovieReader, parameters p: SegmentationParameters,
                                      pixelSizeUm: Double?,
-                                     frame: ((Int) throws -> GreyImage)? = nil) throws -> SegmentationParameters? {
+                                     frame: ((Int) throws -> GreyImage)? = nil) throws -> Chip? {
         guard p.method == .auto, reader.frameCount > 0 else { return nil }
         let usable = pixelSizeUm.flatMap { MovieScale.fileScaleIsUnusable($0, parameters: p) ? nil : $0 }
-        let widthPixels = p.colony.cellWidthUm / (usable ?? Segmenter.defaultPixelSize)
+        let widths = usable.map { [p.colony.cellWidthUm / $0] } ?? unknownScaleWidths
         let read = frame ?? { try reader.readGrey($0).image }
-        for k in ScaleEstimate.sampleFrames(reader.frameCount) {
-            guard MotherMachine.showsChip(try read(k), widthPixels: widthPixels) else { return nil }
+        // frame 0 is read once whatever the widths tried (a colony fails on it at every width)
+        let samples = ScaleEstimate.sampleFrames(reader.frameCount)
+        let first = try read(samples[0])
+        for width in widths {
+            var all = MotherMachine.showsChip(first, widthPixels: width)
+            for k in samples.dropFirst() where all {
+                all = MotherMachine.showsChip(try read(k), widthPixels: width)
+            }
+            if all {
+                var chip = p
+                chip.method = .mothermachine
+                return Chip(parameters: chip, widthPixels: width, widthMeasured: usable == nil)
+            }
         }
-        var chip = p
-        chip.method = .mothermachine
-        return chip
+        return nil
     }
 }
 

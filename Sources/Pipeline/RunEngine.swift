@@ -300,7 +300,7 @@ public enum RunEngine {
                                             })
             : nil
         var movieConfig = request.configuration
-        if let chip { movieConfig.segmentation = chip }
+        if let chip { movieConfig.segmentation = chip.parameters }
         let config = movieConfig
         // only as the worker would read it (integers kept), and only if frame 0 is still to come
         let handOff = frame0.flatMap { f in
@@ -323,7 +323,9 @@ public enum RunEngine {
         var measuredScale = (record.pixelSizeUm == nil || setAside) && request.source == .segmentation
             ? try MovieScale.measure(reader, parameters: config.segmentation, workers: max(1, request.workers)) : nil
         if setAside { measuredScale?.setAsideUm = record.pixelSizeUm }
-        let segmentationPixelSize = measuredScale?.scale.pixelSize
+        // a chip found at a width of its own: the mother-machine method runs at that scale
+        let chipScale = chip.flatMap { $0.widthMeasured ? $0 : nil }
+        let segmentationPixelSize = measuredScale?.scale.pixelSize ?? chipScale?.pixelSize
 
         // Resume: feed the committed frames back to the linker from the stored masks.
         let start = (resumeAfter ?? -1) + 1
@@ -348,7 +350,7 @@ public enum RunEngine {
         let remaining = frameCount - start
         let limit = budget.map { min($0, remaining) } ?? remaining
         let reporter = ProgressReporter(total: remaining, mode: request.progress)
-        if chip != nil { reporter.note(MovieMethod.note) }
+        if let chip { reporter.note(chip.note) }
         if let measuredScale { reporter.note(measuredScale.note(doing: "segmenting and linking")) }
         var processed = 0
         try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 1,
@@ -372,7 +374,7 @@ public enum RunEngine {
         if processed == 0 { try beforeFirstCommit() }
         if let b = budget { budget = b - processed }
         guard start + limit == frameCount else {
-            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels,
+            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels ?? chipScale?.widthPixels,
                                 lineage: nil)
         }
 
@@ -382,7 +384,7 @@ public enum RunEngine {
         let records = LineageRecords.make(graph: graph, lineage: lineage, pixelSizeUm: pixelSize)
         try store.replaceLineage(movieID: movieID, tracks: records.tracks, divisions: records.divisions,
                                  assignments: records.assignments)
-        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels,
+        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels ?? chipScale?.widthPixels,
                             lineage: lineage)
     }
 

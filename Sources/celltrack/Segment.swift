@@ -153,8 +153,9 @@ struct Segment: ParsableCommand {
             var px = pixelSize ?? movie.pixelSizeUm
             // --method auto on a mother-machine movie: the mother-machine method for all of it
             if let chip = try MovieMethod.motherMachine(movie, parameters: params, pixelSizeUm: px) {
-                params = chip
-                FileHandle.standardError.write(Data((MovieMethod.note + "\n").utf8))
+                params = chip.parameters
+                if chip.widthMeasured { px = chip.pixelSize }
+                FileHandle.standardError.write(Data((chip.note + "\n").utf8))
             }
             // no pixel size, or the file's cannot be the microscope's for these cells: the scale
             // is measured on the movie's own cells (ScaleEstimate)

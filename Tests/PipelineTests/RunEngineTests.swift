@@ -101,55 +101,84 @@ final class RunEngineTests: XCTestCase {
         XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell WHERE area_um2 IS NULL OR abs(area_um2 - area_px * 2.56) > 1e-6"), 0)
     }
 
-    /// `--method auto` on a mother-machine movie (three frames of a drawn chip: ten bright
-    /// lumens 38 px apart, dark rods in them, at 0.13 µm per pixel) runs the mother-machine
-    /// method on the whole movie, exactly as `--method mothermachine` does; the synthetic colony
-    /// stays with auto, and an explicit method is never changed.
-    func testAutoRunsTheMotherMachineMethodOnAChip() throws {
-        let frames = folder.appendingPathComponent("chip")
+    /// Three frames of a drawn chip into `folder/name`: ten bright lumens 38·`zoom` px apart,
+    /// dark rods in them, written with 0.13 / `zoom` µm per pixel or without a pixel size.
+    func drawChip(_ name: String, zoom: Int = 1, pixelSize: Bool = true) throws -> URL {
+        let frames = folder.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
         var rng = SplitMix64(seed: 3)
-        let w = 400, h = 260
+        let w = 400 * zoom, h = 260 * zoom
         for k in 0..<3 {
             var px = [Float](repeating: 3000, count: w * h)
-            for y in 0..<40 { for x in 0..<w { px[y * w + x] = 1500 } }   // dark region above the chip
+            for y in 0..<(40 * zoom) { for x in 0..<w { px[y * w + x] = 1500 } }   // dark region above the chip
             for c in 0..<10 {
-                let x0 = 23 + c * 38, x1 = x0 + 11
-                for y in 40...220 { for x in x0...x1 { px[y * w + x] = (x <= x0 + 1 || x >= x1 - 1) ? 8200 : 8600 } }
-                var y = 43 + k * 4
-                while y + 30 < 210 {
-                    for yy in y..<(y + 28) { for x in (x0 + 3)...(x1 - 3) { px[yy * w + x] = 5600 } }
-                    y += 31
+                let x0 = (23 + c * 38) * zoom, x1 = x0 + 12 * zoom - 1
+                for y in (40 * zoom)...(220 * zoom) {
+                    for x in x0...x1 { px[y * w + x] = (x < x0 + 2 * zoom || x > x1 - 2 * zoom) ? 8200 : 8600 }
+                }
+                var y = (43 + k * 4) * zoom
+                while y + 30 * zoom < 210 * zoom {
+                    for yy in y..<(y + 28 * zoom) { for x in (x0 + 3 * zoom)...(x1 - 3 * zoom) { px[yy * w + x] = 5600 } }
+                    y += 31 * zoom
                 }
             }
             for i in px.indices { px[i] += Float(rng.nextDouble() * 300 - 150) }
-            try TIFFWriter.write(Image(uncheckedWidth: w, height: h, pixels: px),
-                                 to: frames.appendingPathComponent("t00\(k).tif").path, metadata: TIFFMetadata(pixelSizeUm: 0.13))
+            try TIFFWriter.write(Image(uncheckedWidth: w, height: h, pixels: px), to: frames.appendingPathComponent("t00\(k).tif").path,
+                                 metadata: pixelSize ? TIFFMetadata(pixelSizeUm: 0.13 / Double(zoom)) : nil)
         }
+        return frames
+    }
+
+    /// `--method auto` on a mother-machine movie runs the mother-machine method on the whole
+    /// movie, exactly as `--method mothermachine` does; the synthetic colony stays with auto, and
+    /// an explicit method is never changed.
+    func testAutoRunsTheMotherMachineMethodOnAChip() throws {
+        let frames = try drawChip("chip")
         let reader = try MovieReader(inputs: [frames.path])
         var p = SegmentationParameters()
         let chip = try XCTUnwrap(try MovieMethod.motherMachine(reader, parameters: p, pixelSizeUm: reader.pixelSizeUm))
-        XCTAssertEqual(chip.method, .mothermachine)
+        XCTAssertEqual(chip.parameters.method, .mothermachine)
+        XCTAssertFalse(chip.widthMeasured)
         XCTAssertNil(try MovieMethod.motherMachine(try MovieReader(inputs: [Self.movie]), parameters: p, pixelSizeUm: 0.065))
+        XCTAssertNil(try MovieMethod.motherMachine(try MovieReader(inputs: [Self.movie]), parameters: p, pixelSizeUm: nil))
         p.method = .colony
         XCTAssertNil(try MovieMethod.motherMachine(reader, parameters: p, pixelSizeUm: reader.pixelSizeUm))
 
-        func run(_ method: SegmentationParameters.Method, _ name: String) throws -> (RunSummary, String) {
-            var configuration = PipelineConfiguration()
-            configuration.frameIntervalMin = 5
-            configuration.segmentation.method = method
-            let summary = try RunEngine.run(RunRequest(movies: [MovieInput(name: "chip", inputs: [frames.path])], configuration: configuration,
-                                                      databasePath: folder.appendingPathComponent(name).path,
-                                                      commandLine: "run chip", workers: 2, progress: .quiet))
-            let store = try Store(path: summary.databasePath, options: .init(readOnly: true))
-            let cells = try store.cells(movieID: 1, frameIndex: 2).map { "\($0.region.area)@\(Int($0.region.centroidX)),\(Int($0.region.centroidY))" }
-            return (summary, cells.joined(separator: " "))
-        }
-        let (auto, autoCells) = try run(.auto, "auto.sqlite")
-        let (mother, motherCells) = try run(.mothermachine, "mm.sqlite")
+        let (auto, autoCells) = try runChip(frames, .auto, "auto.sqlite")
+        let (mother, motherCells) = try runChip(frames, .mothermachine, "mm.sqlite")
         XCTAssertEqual(auto.cells, mother.cells)
         XCTAssertGreaterThanOrEqual(mother.cells, 3 * 10 * 4)    // ten chambers of four or five rods, three frames
         XCTAssertEqual(autoCells, motherCells)
+    }
+
+    /// The same chip three times as large and without a pixel size: at the default 10 px its chambers
+    /// are not found; `auto` tries other widths, finds them, and runs the mother-machine method
+    /// at that scale, with the width in the summary and the µm columns empty.
+    func testAutoFindsAChipOfUnknownScale() throws {
+        let frames = try drawChip("chip2", zoom: 3, pixelSize: false)
+        let reader = try MovieReader(inputs: [frames.path])
+        XCTAssertNil(reader.pixelSizeUm)
+        XCTAssertFalse(MotherMachine.showsChip(try reader.readGrey(0).image, widthPixels: 10))
+        let chip = try XCTUnwrap(try MovieMethod.motherMachine(reader, parameters: SegmentationParameters(), pixelSizeUm: nil))
+        XCTAssertTrue(chip.widthMeasured)
+        XCTAssertGreaterThan(chip.widthPixels, 10)
+        let (summary, _) = try runChip(frames, .auto, "chip2.sqlite")
+        XCTAssertGreaterThanOrEqual(summary.cells, 3 * 10 * 4)
+        XCTAssertEqual(summary.measuredCellWidthsPx, [chip.widthPixels])
+        let store = try Store(path: summary.databasePath, options: .init(readOnly: true))
+        XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell WHERE area_um2 IS NOT NULL"), 0)
+    }
+
+    func runChip(_ frames: URL, _ method: SegmentationParameters.Method, _ name: String) throws -> (RunSummary, String) {
+        var configuration = PipelineConfiguration()
+        configuration.frameIntervalMin = 5
+        configuration.segmentation.method = method
+        let summary = try RunEngine.run(RunRequest(movies: [MovieInput(name: "chip", inputs: [frames.path])], configuration: configuration,
+                                                  databasePath: folder.appendingPathComponent(name).path,
+                                                  commandLine: "run chip", workers: 2, progress: .quiet))
+        let store = try Store(path: summary.databasePath, options: .init(readOnly: true))
+        let cells = try store.cells(movieID: 1, frameIndex: 2).map { "\($0.region.area)@\(Int($0.region.centroidX)),\(Int($0.region.centroidY))" }
+        return (summary, cells.joined(separator: " "))
     }
 
     func testRunFindsTheSyntheticColonyAndItsDivisions() throws {
