@@ -116,6 +116,30 @@ final class MotherMachineTests: XCTestCase {
         }
     }
 
+    /// The block mean that makes the chip test cheap, against the plain mean of each block, for
+    /// integer and Float frames and sizes that leave partial blocks.
+    func testBlockMeanEqualsThePlainMeans() {
+        var rng = SplitMix64(seed: 11)
+        for (w, h, block) in [(37, 23, 2), (40, 40, 4), (101, 7, 3), (5, 5, 6), (64, 30, 1)] {
+            let ints = Image<UInt16>(uncheckedWidth: w, height: h, pixels: (0..<(w * h)).map { _ in UInt16(rng.next() % 65536) })
+            let floats = ints.asFloat
+            for mean in [MotherMachine.blockMean(ints, block), MotherMachine.blockMean(floats, block)] {
+                let bw = w / block, bh = h / block
+                guard bw > 0, bh > 0 else { XCTAssertEqual(mean.pixels, floats.pixels); continue }
+                XCTAssertEqual(mean.width, bw)
+                XCTAssertEqual(mean.height, bh)
+                for by in 0..<bh {
+                    for bx in 0..<bw {
+                        var sum = 0.0
+                        for y in (by * block)..<((by + 1) * block) { for x in (bx * block)..<((bx + 1) * block) { sum += Double(ints.pixels[y * w + x]) } }
+                        let expected = sum / Double(block * block)   // Float's rounding of it: 6e-8 relative
+                        XCTAssertEqual(Double(mean.pixels[by * bw + bx]), expected, accuracy: 2e-7 * max(1, expected))
+                    }
+                }
+            }
+        }
+    }
+
     func testBadParametersAreRejectedByName() {
         var p = SegmentationParameters()
         p.motherMachine.cellContrast = 1.5
