@@ -34,21 +34,23 @@ final class RunEngineTests: XCTestCase {
     /// width on frames 0, 20 and 39, segments and links at that scale (the sample's cells are
     /// 1.3 µm wide at 0.065 µm/px, ~20 px), finds the colony's divisions as with the pixel size,
     /// and leaves the µm columns empty.
-    func testRunWithoutAPixelSizeMeasuresTheScale() throws {
+    /// The sample's frames as files t000.tif … in `folder/name`, with `pixelSizeUm` or none.
+    func writeSampleFrames(_ name: String, pixelSizeUm: Double?) throws -> URL {
         let reader = try MovieReader(inputs: [Self.movie])
-        let frames = folder.appendingPathComponent("frames")
+        let frames = folder.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
         for k in 0..<reader.frameCount {
             let name = "t" + String(repeating: "0", count: 3 - String(k).count) + String(k) + ".tif"
-            try TIFFWriter.write(try reader.readFrame(k).image, to: frames.appendingPathComponent(name).path)
+            try TIFFWriter.write(try reader.readFrame(k).image, to: frames.appendingPathComponent(name).path,
+                                 metadata: pixelSizeUm.map { TIFFMetadata(pixelSizeUm: $0) })
         }
+        return frames
+    }
+
+    func testRunWithoutAPixelSizeMeasuresTheScale() throws {
+        let frames = try writeSampleFrames("frames", pixelSizeUm: nil)
         XCTAssertNil(try MovieReader(inputs: [frames.path]).pixelSizeUm)
-        var configuration = PipelineConfiguration()
-        configuration.frameIntervalMin = 5
-        let req = RunRequest(movies: [MovieInput(name: "unscaled", inputs: [frames.path])], configuration: configuration,
-                             databasePath: folder.appendingPathComponent("unscaled.sqlite").path,
-                             commandLine: "run frames", workers: 2, progress: .quiet)
-        let summary = try RunEngine.run(req)
+        let summary = try runFrames(frames, db: "unscaled.sqlite")
         XCTAssertEqual(summary.frames, 40)
         XCTAssertEqual(summary.measuredCellWidthsPx.count, 1)
         XCTAssertEqual(summary.measuredCellWidthsPx.first ?? 0, 17, accuracy: 2.5)   // CLI: 17.1 px
@@ -67,14 +69,7 @@ final class RunEngineTests: XCTestCase {
     /// objective's; 1-µm cells would be 0.6 px wide): `run` sets the files' pixel size aside for
     /// the segmentation, measures the width as without one, and keeps 1.6 µm for the µm columns.
     func testRunSetsAnUnusableFilePixelSizeAside() throws {
-        let reader = try MovieReader(inputs: [Self.movie])
-        let frames = folder.appendingPathComponent("coarse")
-        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
-        for k in 0..<reader.frameCount {
-            let name = "t" + String(repeating: "0", count: 3 - String(k).count) + String(k) + ".tif"
-            try TIFFWriter.write(try reader.readFrame(k).image, to: frames.appendingPathComponent(name).path,
-                                 metadata: TIFFMetadata(pixelSizeUm: 1.6))
-        }
+        let frames = try writeSampleFrames("coarse", pixelSizeUm: 1.6)
         XCTAssertEqual(try MovieReader(inputs: [frames.path]).pixelSizeUm ?? 0, 1.6, accuracy: 1e-6)
         var p = SegmentationParameters()
         XCTAssertTrue(MovieScale.fileScaleIsUnusable(1.6, parameters: p))
@@ -86,12 +81,7 @@ final class RunEngineTests: XCTestCase {
         p = SegmentationParameters()
         p.method = .mothermachine                                                // its chambers set the scale
         XCTAssertFalse(MovieScale.fileScaleIsUnusable(1.6, parameters: p))
-        var configuration = PipelineConfiguration()
-        configuration.frameIntervalMin = 5
-        let req = RunRequest(movies: [MovieInput(name: "coarse", inputs: [frames.path])], configuration: configuration,
-                             databasePath: folder.appendingPathComponent("coarse.sqlite").path,
-                             commandLine: "run coarse", workers: 2, progress: .quiet)
-        let summary = try RunEngine.run(req)
+        let summary = try runFrames(frames, db: "coarse.sqlite")
         XCTAssertEqual(summary.measuredCellWidthsPx.count, 1)
         XCTAssertEqual(summary.measuredCellWidthsPx.first ?? 0, 17, accuracy: 2.5)
         XCTAssertGreaterThan(summary.divisions, 18)   // as with the true pixel size (truth: 27)
@@ -169,13 +159,19 @@ final class RunEngineTests: XCTestCase {
         XCTAssertEqual(try store.count(query: "SELECT cell_id FROM cell WHERE area_um2 IS NOT NULL"), 0)
     }
 
-    func runChip(_ frames: URL, _ method: SegmentationParameters.Method, _ name: String) throws -> (RunSummary, String) {
+    /// `run` on a folder of frames (5 min apart) into `folder/db`.
+    func runFrames(_ frames: URL, db: String, method: SegmentationParameters.Method = .auto) throws -> RunSummary {
         var configuration = PipelineConfiguration()
         configuration.frameIntervalMin = 5
         configuration.segmentation.method = method
-        let summary = try RunEngine.run(RunRequest(movies: [MovieInput(name: "chip", inputs: [frames.path])], configuration: configuration,
-                                                  databasePath: folder.appendingPathComponent(name).path,
-                                                  commandLine: "run chip", workers: 2, progress: .quiet))
+        return try RunEngine.run(RunRequest(movies: [MovieInput(name: frames.lastPathComponent, inputs: [frames.path])],
+                                            configuration: configuration, databasePath: folder.appendingPathComponent(db).path,
+                                            commandLine: "run \(frames.lastPathComponent)", workers: 2, progress: .quiet))
+    }
+
+    /// `runFrames`, and frame 2's cells as text (area@centroid) to compare two runs by.
+    func runChip(_ frames: URL, _ method: SegmentationParameters.Method, _ name: String) throws -> (RunSummary, String) {
+        let summary = try runFrames(frames, db: name, method: method)
         let store = try Store(path: summary.databasePath, options: .init(readOnly: true))
         let cells = try store.cells(movieID: 1, frameIndex: 2).map { "\($0.region.area)@\(Int($0.region.centroidX)),\(Int($0.region.centroidY))" }
         return (summary, cells.joined(separator: " "))
