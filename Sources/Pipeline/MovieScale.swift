@@ -4,7 +4,8 @@ import Foundation
 import ImageIO
 import Segmentation
 
-/// `ScaleEstimate` on a movie whose pixel size is unknown, as `run` and `segment` use it: the
+/// `ScaleEstimate` on a movie whose pixel size is unknown, as `run` and `segment` use it (through
+/// `MovieSetup`): the
 /// sample frames read by `reader` (and prepared by the caller, e.g. flat-field corrected); a
 /// frame whose segmentation fails is named by file and frame like any other input error.
 ///
@@ -65,7 +66,8 @@ public enum MovieScale {
         }
     }
 
-    /// `body(0)…body(n − 1)` on up to `workers` threads, items taken in index order.
+    /// `body(0)…body(n − 1)` on up to `workers` threads, items taken in index order. (Not
+    /// `OrderedParallel`: `ScaleEstimate`'s body is a non-escaping closure that fills its slots.)
     static func parallel(_ n: Int, workers: Int, _ body: (Int) -> Void) {
         let threads = min(max(1, workers), n)
         guard threads > 1 else { for i in 0..<n { body(i) }; return }

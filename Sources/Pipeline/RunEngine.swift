@@ -288,44 +288,37 @@ public enum RunEngine {
     static func processMovie(movie: MovieInput, reader: MovieReader, record: MovieRecord, movieID: Int64,
                              resumeAfter: Int?, request: RunRequest, store: Store,
                              budget: inout Int?, beforeFirstCommit: () throws -> Void = {}) throws -> MovieOutcome {
-        // --method auto on a mother-machine movie: the mother-machine method for all of it. The
-        // check decodes frame 0 first; the worker that segments frame 0 takes that copy.
+        // What the images decide (MovieSetup): the mother-machine method for a chip under auto;
+        // without a usable pixel size, the segmentation's scale measured on the movie's own cells
+        // (the linker's µm distances follow it; the µm columns keep the files' pixel size, or stay
+        // empty). Deterministic, so a resumed run decides the same. The chip check decodes frame
+        // 0 first; the worker that segments frame 0 takes that copy.
         var frame0: GreyImage? = nil
-        let chip = request.source == .segmentation
-            ? try MovieMethod.motherMachine(reader, parameters: request.configuration.segmentation, pixelSizeUm: record.pixelSizeUm,
-                                            frame: { k in
-                                                let image = try reader.readGrey(k).image
-                                                if k == 0 { frame0 = image }
-                                                return image
-                                            })
-            : nil
+        let setup = request.source == .segmentation
+            ? try MovieSetup.resolve(reader, parameters: request.configuration.segmentation, pixelSizeUm: record.pixelSizeUm,
+                                     fromFiles: request.configuration.pixelSizeUm == nil, workers: max(1, request.workers),
+                                     doing: "segmenting and linking",
+                                     readFrame: { k in
+                                         let image = try reader.readGrey(k).image
+                                         if k == 0 { frame0 = image }
+                                         return image
+                                     })
+            : MovieSetup(parameters: request.configuration.segmentation)
         var movieConfig = request.configuration
-        if let chip { movieConfig.segmentation = chip.parameters }
+        movieConfig.segmentation = setup.parameters
         let config = movieConfig
         // only as the worker would read it (integers kept), and only if frame 0 is still to come
         let handOff = frame0.flatMap { f in
             Segmenter.readsIntegerFrames(config.segmentation) && (resumeAfter ?? -1) < 0 ? FrameHandOff(index: 0, image: f) : nil
         }
         frame0 = nil
+        let segmentationPixelSize = setup.segmentationPixelSize
         let frameCount = reader.frameCount
         var tracker = try Tracker(parameters: config.linking)
         // frozen graph nodes leave memory as the movie streams (GraphSpill), so memory does not
         // grow with the movie's length
         let spill = try GraphSpill(directory: spillDirectory(request.databasePath))
         var cellCount = 0
-
-        // Without a pixel size the segmentation's scale is measured on the movie's own cells
-        // (ScaleEstimate), and the linker's µm distances follow it; the µm columns stay empty.
-        // Deterministic, so a resumed run measures the same.
-        // The same when the files' pixel size cannot be the microscope's for these cells
-        // (MovieScale.fileScaleIsUnusable); the µm columns then keep the files' pixel size.
-        let setAside = config.pixelSizeUm == nil && MovieScale.fileScaleIsUnusable(record.pixelSizeUm, parameters: config.segmentation)
-        var measuredScale = (record.pixelSizeUm == nil || setAside) && request.source == .segmentation
-            ? try MovieScale.measure(reader, parameters: config.segmentation, workers: max(1, request.workers)) : nil
-        if setAside { measuredScale?.setAsideUm = record.pixelSizeUm }
-        // a chip found at a width of its own: the mother-machine method runs at that scale
-        let chipScale = chip.flatMap { $0.widthMeasured ? $0 : nil }
-        let segmentationPixelSize = measuredScale?.scale.pixelSize ?? chipScale?.pixelSize
 
         // Resume: feed the committed frames back to the linker from the stored masks.
         let start = (resumeAfter ?? -1) + 1
@@ -350,8 +343,7 @@ public enum RunEngine {
         let remaining = frameCount - start
         let limit = budget.map { min($0, remaining) } ?? remaining
         let reporter = ProgressReporter(total: remaining, mode: request.progress)
-        if let chip { reporter.note(chip.note) }
-        if let measuredScale { reporter.note(measuredScale.note(doing: "segmenting and linking")) }
+        for note in setup.notes { reporter.note(note) }
         var processed = 0
         try OrderedParallel.run(range: start..<(start + limit), workers: workers, window: workers + 1,
                                 produce: { index, worker, sharing in
@@ -374,7 +366,7 @@ public enum RunEngine {
         if processed == 0 { try beforeFirstCommit() }
         if let b = budget { budget = b - processed }
         guard start + limit == frameCount else {
-            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels ?? chipScale?.widthPixels,
+            return MovieOutcome(framesProcessed: processed, finished: false, cells: cellCount, measuredWidthPx: setup.measuredWidthPx,
                                 lineage: nil)
         }
 
@@ -384,7 +376,7 @@ public enum RunEngine {
         let records = LineageRecords.make(graph: graph, lineage: lineage, pixelSizeUm: pixelSize)
         try store.replaceLineage(movieID: movieID, tracks: records.tracks, divisions: records.divisions,
                                  assignments: records.assignments)
-        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, measuredWidthPx: measuredScale?.scale.widthPixels ?? chipScale?.widthPixels,
+        return MovieOutcome(framesProcessed: processed, finished: true, cells: cellCount, measuredWidthPx: setup.measuredWidthPx,
                             lineage: lineage)
     }
 

@@ -194,11 +194,14 @@ public enum MotherMachine {
     /// 12-MP frame at 15 px this is 3 MP instead of two 12-MP passes and a transposed copy.
     public static func showsChip(_ frame: GreyImage, widthPixels: Double) -> Bool {
         let block = max(1, Int(widthPixels / 6))
+        func reduced<P: GreyPixel>(_ image: Image<P>) -> Image<Float> {
+            block > 1 ? blockMean(image, block) : Preprocess.gaussian(image, sigma: 1, eachRow: nil)   // integers read as they are
+        }
         let s: Image<Float>
         switch frame {
-        case .float(let image): s = block > 1 ? blockMean(image, block) : Preprocess.gaussian(image, sigma: 1)
-        case .uint16(let image): s = block > 1 ? blockMean(image, block) : Preprocess.gaussian(image.asFloat, sigma: 1)
-        case .uint8(let image): s = block > 1 ? blockMean(image, block) : Preprocess.gaussian(image.asFloat, sigma: 1)
+        case .float(let image): s = reduced(image)
+        case .uint16(let image): s = reduced(image)
+        case .uint8(let image): s = reduced(image)
         }
         let w = widthPixels / Double(block)
         return isChip(s, widthPixels: w) || isChip(transposed(s), widthPixels: w)

@@ -150,25 +150,18 @@ struct Segment: ParsableCommand {
             let movie = try MovieReader(inputs: inputs, channel: channel)
             let flatImage = try flat.map { try MovieReader(inputs: [$0]).readFrame(0).image }
             let darkImage = try dark.map { try MovieReader(inputs: [$0]).readFrame(0).image }
-            var px = pixelSize ?? movie.pixelSizeUm
-            // --method auto on a mother-machine movie: the mother-machine method for all of it
-            if let chip = try MovieMethod.motherMachine(movie, parameters: params, pixelSizeUm: px) {
-                params = chip.parameters
-                if chip.widthMeasured { px = chip.pixelSize }
-                FileHandle.standardError.write(Data((chip.note + "\n").utf8))
-            }
-            // no pixel size, or the file's cannot be the microscope's for these cells: the scale
-            // is measured on the movie's own cells (ScaleEstimate)
-            let setAside = pixelSize == nil && MovieScale.fileScaleIsUnusable(px, parameters: params)
+            // what the images decide: the mother-machine method for a chip under auto, the scale
+            // when the pixel size is unknown or unusable (MovieSetup, as `run` does)
             let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
-            if px == nil || setAside, var measured = try MovieScale.measure(movie, parameters: params, workers: workers, prepare: { image in
+            let setup = try MovieSetup.resolve(movie, parameters: params, pixelSizeUm: pixelSize ?? movie.pixelSizeUm,
+                                               fromFiles: pixelSize == nil, workers: workers, doing: "segmenting",
+                                               prepare: { image in
                 guard let flatImage else { return image }
                 return .float(try Preprocess.flatField(image.asFloat, flat: flatImage, dark: darkImage))
-            }) {
-                if setAside { measured.setAsideUm = px }
-                px = measured.scale.pixelSize
-                FileHandle.standardError.write(Data((measured.note(doing: "segmenting") + "\n").utf8))
-            }
+            })
+            for note in setup.notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+            params = setup.parameters
+            let px = setup.segmentationPixelSize ?? pixelSize ?? movie.pixelSizeUm
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let digits = max(3, String(max(movie.frameCount - 1, 0)).count)
             try Segment.segmentAll(movie: movie, inputs: inputs, channel: channel, parameters: params,
