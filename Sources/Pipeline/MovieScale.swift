@@ -29,7 +29,8 @@ public enum MovieScale {
         public func note(doing what: String) -> String {
             let why = setAsideUm.map { "the file's pixel size (\(String(format: "%g", $0)) µm) is not usable for these cells" }
                 ?? "pixel size unknown"
-            return why + ": cells measured \(String(format: "%.1f", scale.widthPixels)) px wide on frames "
+            let cells = scale.polarity.map { "\($0.rawValue) cells" } ?? "cells"
+            return why + ": \(cells) measured \(String(format: "%.1f", scale.widthPixels)) px wide on frames "
                 + "\(frames.map(String.init).joined(separator: ", ")); \(what) at that scale"
         }
     }

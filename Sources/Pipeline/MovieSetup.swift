@@ -48,6 +48,8 @@ public struct MovieSetup: Sendable {
            var measured = try MovieScale.measure(reader, parameters: setup.parameters, workers: workers, prepare: prepare) {
             if setAside { measured.setAsideUm = pixelSizeUm }
             setup.segmentationPixelSize = measured.scale.pixelSize
+            // the ladder's polarity, decided once for the movie, holds for every frame
+            if let polarity = measured.scale.polarity { setup.parameters.polarity = polarity }
             setup.measuredWidthPx = measured.scale.widthPixels
             setup.notes.append(measured.note(doing: doing))
         }

@@ -653,3 +653,19 @@ extension MaskRLE.BoundingBox {
              maxX: min(limit.maxX, maxX + around), maxY: min(limit.maxY, maxY + around))
     }
 }
+
+extension ColonySegmenter {
+    /// `looksDark`'s tail counts of `image` normalised for dark cells at width `widthPixels`
+    /// (the first step of `segmentGrouped`, nothing after it): pixels below −6 and above +6 σ.
+    /// Assumes finite pixels and `widthPixels > 0`.
+    static func darkTails<P: GreyPixel>(_ image: Image<P>, parameters p: ColonyParameters,
+                                        widthPixels: Double) -> (dark: Int, bright: Int, pixels: Int) {
+        let r = p.resolved(widthPixels: widthPixels)
+        var (s, flat) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: false)
+        let (bg, spread) = backgroundPeak(of: &s, flattening: &flat)
+        let counts = normalise(&s, level: Float(bg), scale: Float(max(spread, 1e-6)),
+                               threshold: Float(p.foregroundSigmas), flattening: &flat)
+        FramePool.shared.give(&s.pixels)
+        return (counts.dark, counts.bright, image.count)
+    }
+}

@@ -29,6 +29,9 @@ public enum ScaleEstimate {
     public struct Scale: Equatable, Sendable {
         public var pixelSize: Double
         public var widthPixels: Double
+        /// What polarity `auto` was decided to be for the movie (`moviePolarity`), which the
+        /// ladder used and the movie's frames should use too; nil when the polarity was given.
+        public var polarity: Polarity? = nil
     }
 
     /// The frames a movie's scale is measured on: the first, the middle and the last (a growing
@@ -64,6 +67,34 @@ public enum ScaleEstimate {
     /// Fewer consistent objects than this at the best width give no estimate.
     static let minimumObjects = 3
 
+    /// The polarity `auto` stands for on the movie whose sample frames `frame(k)` loads, for the
+    /// colony method and `auto`; nil for a given polarity or the other methods (whose `auto` is
+    /// the recipe's rule). It is `ColonySegmenter.looksDark` on the tails of all sample frames
+    /// together, normalised at the ladder's finest width, where thin dark cells are least blurred
+    /// into their bright halos. Why once, and there: each rung used to decide for itself, after
+    /// smoothing by w/16, and at coarse widths the broad halos of thin cells outweigh the cells.
+    /// Caulobacter (Omnipose's caulo_15, cells ~5.5 px wide) then looked bright from w ≈ 20 px
+    /// on, and the ladder chose 19.7 px with the halos as cells (SEG 0.015 against the model).
+    static func moviePolarity(count: Int, frame: (Int) throws -> GreyImage,
+                              parameters p: SegmentationParameters) throws -> Polarity? {
+        guard p.polarity == .auto, p.method == .auto || p.method == .colony else { return nil }
+        var dark = 0, bright = 0, pixels = 0
+        for k in 0..<count {
+            let tails: (dark: Int, bright: Int, pixels: Int)
+            switch try frame(k) {
+            case .float(let image):
+                if let v = image.withUnsafeBufferPointer({ Otsu.firstNonFinite($0) }) {
+                    throw FrameFailure(sample: k, problem: ParameterError.invalid(name: "image", value: "\(v)", reason: "pixels must be finite").description)
+                }
+                tails = ColonySegmenter.darkTails(image, parameters: p.colony, widthPixels: coarseLadder[0])
+            case .uint16(let image): tails = ColonySegmenter.darkTails(image, parameters: p.colony, widthPixels: coarseLadder[0])
+            case .uint8(let image): tails = ColonySegmenter.darkTails(image, parameters: p.colony, widthPixels: coarseLadder[0])
+            }
+            dark += tails.dark; bright += tails.bright; pixels += tails.pixels
+        }
+        return ColonySegmenter.looksDark(dark: dark, bright: bright, pixels: pixels) ? .dark : .bright
+    }
+
     /// base^k by repeated products (exact to the last bit on every platform, unlike exp∘log).
     private static func power(_ base: Double, _ k: Int) -> Double {
         k >= 0 ? (0..<k).reduce(1.0) { r, _ in r * base } : 1 / power(base, -k)
@@ -87,14 +118,18 @@ public enum ScaleEstimate {
         return (length, count)
     }
 
-    /// The scale chosen on `count` frames, loaded one at a time by `frame(k)` (twice each: once
-    /// for the coarse ladder, once for the fine one); nil when no width finds `minimumObjects`
+    /// The scale chosen on `count` frames, loaded one at a time by `frame(k)` (up to three times
+    /// each: for the polarity when it is `auto` (`moviePolarity`, which the ladder then uses),
+    /// for the coarse ladder, for the fine one); nil when no width finds `minimumObjects`
     /// consistent objects. `parallel(n, body)` runs `body(0)…body(n − 1)`, on as many threads as
     /// memory allows (each holds one segmentation); each body writes only its own slot, so the
     /// result does not depend on it. Deterministic: ties go to the smaller width.
     public static func measure(count: Int, frame: (Int) throws -> GreyImage,
-                               parameters p: SegmentationParameters,
+                               parameters given: SegmentationParameters,
                                parallel: (Int, (Int) -> Void) -> Void = { n, body in for i in 0..<n { body(i) } }) throws -> Scale? {
+        var p = given
+        let polarity = try moviePolarity(count: count, frame: frame, parameters: p)
+        if let polarity { p.polarity = polarity }
         // Σ over frames of consistent length and count, and the pixels seen, per width
         func tally(_ widths: [Double]) throws -> [(score: Double, count: Int)] {
             var length = [Double](repeating: 0, count: widths.count)
@@ -140,6 +175,6 @@ public enum ScaleEstimate {
         widths = order.map { widths[$0] }; scores = order.map { scores[$0] }
         let b = best(scores)
         guard scores[b].count >= minimumObjects else { return nil }
-        return Scale(pixelSize: p.colony.cellWidthUm / widths[b], widthPixels: widths[b])
+        return Scale(pixelSize: p.colony.cellWidthUm / widths[b], widthPixels: widths[b], polarity: polarity)
     }
 }

@@ -115,4 +115,35 @@ final class ScaleEstimateTests: XCTestCase {
             XCTAssertEqual(try Segmenter.segment(c.image, parameters: p, pixelSize: 1.6).labels.pixels, first.labels.pixels)
         }
     }
+
+    /// Thin dark Caulobacter in broad bright halos (Omnipose's caulo_15, Fixtures/caulo_halos.json;
+    /// cells ~5.5 px wide). Each width of the ladder used to decide `auto`'s polarity after its own
+    /// smoothing; at ~20 px the frame looked bright and the halos won as cells. The polarity is now
+    /// decided once, at the finest width: dark, with the cells' own width, and the objects found
+    /// are the dark bodies, for `auto` and `colony` alike; a given polarity is left as it is.
+    func testHalosDoNotTurnThinDarkCellsBright() throws {
+        let r = Fixture.raw((try Fixture.load("caulo_halos") as! [String: Any])["image"])
+        let image = Image<UInt16>(uncheckedWidth: r.width, height: r.height, pixels: r.values.map { UInt16($0) })
+        let median = image.pixels.sorted()[image.count / 2]
+        for method in [SegmentationParameters.Method.auto, .colony] {
+            var p = SegmentationParameters()
+            p.method = method
+            let scale = try XCTUnwrap(try ScaleEstimate.measure(count: 1, frame: { _ in .uint16(image) }, parameters: p))
+            XCTAssertEqual(scale.polarity, .dark, "\(method)")
+            XCTAssertGreaterThanOrEqual(scale.widthPixels, 4, "\(method)")
+            XCTAssertLessThan(scale.widthPixels, 8, "\(method): measured \(scale.widthPixels) px")
+            p.polarity = .dark
+            let result = try Segmenter.segment(.uint16(image), parameters: p, pixelSize: scale.pixelSize)
+            XCTAssertGreaterThanOrEqual(result.regions.count, 12, "\(method)")
+            let dark = result.regions.filter { $0.meanIntensity < Double(median) }.count
+            XCTAssertGreaterThanOrEqual(dark * 10, result.regions.count * 9, "\(method): \(dark) of \(result.regions.count) darker than the median")
+        }
+        var given = SegmentationParameters()
+        given.method = .colony
+        given.polarity = .bright
+        XCTAssertNil(try ScaleEstimate.moviePolarity(count: 1, frame: { _ in .uint16(image) }, parameters: given))
+        given.polarity = .auto
+        given.method = .recipe
+        XCTAssertNil(try ScaleEstimate.moviePolarity(count: 1, frame: { _ in .uint16(image) }, parameters: given))
+    }
 }
