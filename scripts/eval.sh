@@ -20,7 +20,7 @@
 #   scale      `segment` with no pixel size (the scale chosen on the cells, docs/colony-method.md
 #              §16.1): ecoli-trpL, psc-phc (its files' 1.6 µm/px set aside, §16.2), the trpL
 #              crop, five Omnipose test frames against the model's
-#              masks (a second opinion), and synthetic movies (dark, bright, 8-bit, RGB; 0.04 to
+#              masks (a second opinion), caulo_15 (no truth: width, polarity, dark objects), and synthetic movies (dark, bright, 8-bit, RGB; 0.04 to
 #              0.15 µm/px) with and without their pixel size; `run` on the run section's
 #              synthetic movies written without a pixel size.
 # Environment: EVAL_DIR (default /tmp/celltrack-eval).
@@ -222,6 +222,12 @@ tifffile.imwrite(out + '-gt/man_seg000.tif', tifffile.imread(masks).astype(np.ui
 PYEOF
         unscaled "$base (model masks)" "$EVAL_DIR/scale/$base.tif" "$EVAL_DIR/scale/$base-gt"
     done
+    # Caulobacter in broad halos (docs/colony-method.md §18): its model masks outline the stalks, so
+    # no score; the width chosen, the polarity, and how many objects are darker than the frame's median
+    "$PY" -c "import sys, tifffile; tifffile.imwrite(sys.argv[2], tifffile.imread(sys.argv[1]))" "$OMNI/caulo_15.tif" "$EVAL_DIR/scale/caulo_15.tif"
+    note=$("$BIN" segment "$EVAL_DIR/scale/caulo_15.tif" --out "$EVAL_DIR/scale/caulo_15" 2>&1 >/dev/null | grep -o '[a-z]* *cells measured [0-9.]* px' || echo "no estimate")
+    printf "%-44s %s; " "caulo_15 (no truth)" "$note"
+    "$PY" -c "import sys, numpy as np, tifffile; a = tifffile.imread(sys.argv[1]).astype(float); l = tifffile.imread(sys.argv[2]); m = np.median(a); ids = [k for k in np.unique(l) if k]; print(f'{len(ids)} objects, {sum(a[l == k].mean() < m for k in ids)} darker than the median')" "$EVAL_DIR/scale/caulo_15.tif" "$EVAL_DIR/scale/caulo_15/mask000.tif"
     # synthetic movies: the same frames with their pixel size and written again without it
     while read -r name args; do
         dir="$EVAL_DIR/scale/synth-$name"
