@@ -484,10 +484,12 @@ extension Segmenter {
                 }
             }
         }
-        // frame-level: the reference width is the median over the whole frame's cells
-        let cells = ShapeRepair.splitWide(found.cells, anyIntensity: image, darkCells: found.darkCells,
-                                          ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
-                                          minArea: p.colony.minArea * widthPixels * widthPixels)
+        // frame-level: the reference width is the median over the whole frame's cells; then
+        // each cell without holes
+        let cells = ShapeRepair.fillHoles(
+            ShapeRepair.splitWide(found.cells, anyIntensity: image, darkCells: found.darkCells,
+                                  ratio: p.colony.splitWidthRatio, expectedWidth: widthPixels,
+                                  minArea: p.colony.minArea * widthPixels * widthPixels))
         lap("repair")
         let regions = RegionMeasurer.measure(runs: cells, intensity: image, value: { $0.doubleValue })
         lap("measure")
