@@ -21,7 +21,7 @@
 #              §16.1): ecoli-trpL, psc-phc (its files' 1.6 µm/px set aside, §16.2), the trpL
 #              crop, five Omnipose test frames against the model's
 #              masks (a second opinion), caulo_15 (no truth: width, polarity, dark objects), and synthetic movies (dark, bright, 8-bit, RGB; 0.04 to
-#              0.15 µm/px) with and without their pixel size; `run` on the run section's
+#              0.2 µm/px) with and without their pixel size; `run` on the run section's
 #              synthetic movies written without a pixel size.
 # Environment: EVAL_DIR (default /tmp/celltrack-eval).
 set -euo pipefail
@@ -242,6 +242,7 @@ dark-0.065 --seed 3
 bright-0.065 --seed 3 --polarity bright
 rgb-0.065 --seed 4 --rgb
 8bit-0.065 --seed 8 --bit-depth 8
+8bit-0.2 --seed 8 --bit-depth 8 --pixel-size 0.2
 dark-0.04 --seed 6 --pixel-size 0.04
 dark-0.1 --seed 5 --pixel-size 0.1
 bright-0.1 --seed 7 --pixel-size 0.1 --polarity bright

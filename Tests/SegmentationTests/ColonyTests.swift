@@ -165,6 +165,53 @@ final class ColonyTests: XCTestCase {
         XCTAssertEqual(level2, 1000, accuracy: 8)
     }
 
+    /// 8-bit frames with little smoothing: the histogram is a comb, one tooth per grey level
+    /// (2–15 bins apart). The spread must be the noise's, not a tooth's width.
+    func testEightBitCombGivesTheNoiseSpread() {
+        var rng = SplitMix64(seed: 4)
+        func normal() -> Double { (0..<12).reduce(0.0) { s, _ in s + rng.unit() } - 6 }
+        // background N(120, 4) and 20 % dark cells N(70, 6), whole grey levels, range ~35-150
+        var values = [Float](repeating: 0, count: 200_000)
+        for i in 0..<values.count {
+            values[i] = Float((rng.unit() < 0.8 ? 120 + 4 * normal() : 70 + 6 * normal()).rounded())
+        }
+        let comb = values.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0, greyStep: 1) }
+        XCTAssertEqual(comb.level, 120, accuracy: 1)
+        XCTAssertEqual(comb.spread, 4, accuracy: 0.8)
+        // what the walk gave without the grey step: the first tooth's width
+        let tooth = values.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0) }
+        XCTAssertLessThan(tooth.spread, 1)
+        // a stretched rendering (only every 3rd level used): the same with a step of 3
+        let stretched = values.map { 3 * $0 }
+        let wide = stretched.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0, greyStep: 3) }
+        XCTAssertEqual(wide.spread, 12, accuracy: 2.4)
+        // a background in one level (a noise-free rendering, as Omnipose's Sample000033): the
+        // neighbouring teeth are below half, and the walk stops as before
+        let flat: [Float] = values.map { v in
+            guard v >= 100 else { return v }
+            let u = rng.unit()
+            return u < 0.85 ? 120 : (u < 0.93 ? 119 : 121)
+        }
+        let oneLevel = flat.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0, greyStep: 1) }
+        XCTAssertEqual(oneLevel.spread, flat.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0) }.spread)
+    }
+
+    func testGreyStep() {
+        let eight = Image<UInt8>(uncheckedWidth: 64, height: 1, pixels: (0..<64).map { UInt8(100 + $0 % 7) })
+        XCTAssertEqual(ColonySegmenter.greyStep(eight), 1)
+        let stretched = Image<UInt16>(uncheckedWidth: 64, height: 1, pixels: (0..<64).map { UInt16(3 * (100 + $0 % 7)) })
+        XCTAssertEqual(ColonySegmenter.greyStep(stretched), 3)
+        // the same values as Float: the same step; a fraction anywhere: none
+        XCTAssertEqual(ColonySegmenter.greyStep(stretched.asFloat), 3)
+        var fractional = stretched.asFloat
+        fractional.pixels[10] += 0.5
+        XCTAssertEqual(ColonySegmenter.greyStep(fractional), 0)
+        // rare levels (under 1 % of the most frequent one's pixels) do not count
+        var rare = [UInt8](repeating: 50, count: 1000) + [UInt8](repeating: 52, count: 900)
+        rare[0] = 51
+        XCTAssertEqual(ColonySegmenter.greyStep(Image<UInt8>(uncheckedWidth: 1900, height: 1, pixels: rare)), 2)
+    }
+
     // MARK: the method on real data
 
     struct Crop {

@@ -60,7 +60,21 @@ def gaussian_hessian_min_eig(img, sigma):
     return half_trace - root
 
 
-def background_peak(s, bins=512):
+def grey_step(img):
+    """Step between the grey levels a frame holds when its values are whole numbers in 0..65535 (the Swift
+    `ColonySegmenter.greyStep`): the median gap (upper middle) between consecutive values that each hold at
+    least 1 % of the most frequent value's pixels; 0 otherwise.  (Swift reads every statisticsRowStep-th row
+    of frames over 4 MP; this reads all.)"""
+    a = np.asarray(img, dtype=np.float64).ravel()
+    if not (np.all(a >= 0) and np.all(a <= 65535) and np.all(a == np.floor(a))):
+        return 0.0
+    counts = np.bincount(a.astype(np.int64), minlength=65536)
+    kept = np.nonzero((counts > 0) & (counts * 100 >= counts.max()))[0]
+    gaps = np.sort(np.diff(kept))
+    return float(gaps[len(gaps) // 2]) if len(gaps) else 1.0
+
+
+def background_peak(s, bins=512, step=0.0):
     """Background level and spread from the histogram peak of the smoothed frame.
     Level = the fullest bin at or above the median bin (after a 5-bin box smoothing): for dark cells the
     background is the upper population, even when cells cover most of the frame.  When that is the median's
@@ -77,13 +91,19 @@ def background_peak(s, bins=512):
         while k > 0 and hist[k - 1] > hist[k]:
             k -= 1
     half = hist[k] / 2
+    width = edges[1] - edges[0]
+    # with a grey step wider than a bin (8-bit frames, little smoothing: a comb of one tooth per level), the
+    # walk goes on past a bin at or below half while a bin above half lies within one step
+    reach = int(np.ceil(step / width)) if step > width else 1
+
+    def goes_on(b, d):
+        return any(hist[b + d * t] > half for t in range(reach) if 0 <= b + d * t < bins)
     j = k
-    while j < bins - 1 and hist[j] > half:
+    while j < bins - 1 and goes_on(j, 1):
         j += 1
     i = k
-    while i > 0 and hist[i] > half:
+    while i > 0 and goes_on(i, -1):
         i -= 1
-    width = edges[1] - edges[0]
     level = edges[k] + width / 2
     return float(level), float(max(min(j - k, k - i) * width / 1.1774, width))
 
@@ -130,7 +150,7 @@ def segment(img, pixel_size_um, params=None, polarity="dark", timings=None, debu
         flat = ndi.gaussian_filter(ndi.grey_closing(small, size=(k, k)), k / 4, mode="nearest")
         flat = ndi.zoom(flat, (H / flat.shape[0], W / flat.shape[1]), order=1, mode="nearest", grid_mode=True)[:H, :W]
         s = s - flat
-    bg, texture = background_peak(s)
+    bg, texture = background_peak(s, step=grey_step(img))
     s_global = (s - bg) / max(texture, 1e-6)
     if p["bg_win"] > 0:
         # OPTIONAL local background: grey closing with a square wider than a cell (separable max then min
