@@ -223,7 +223,8 @@ enum ColonySegmenter {
     /// the gap after the first tooth, and the spread came out 0.1–0.2 levels for a noise of
     /// 3–4. Every noise speck then passed as a cell: a synthetic 8-bit movie at 0.2 µm/px gave
     /// 3,893 objects for 214 cells. Where the next tooth is below half (a background that
-    /// occupies one level, Omnipose's Sample000033) the walk stops as before.
+    /// occupies one level, Omnipose's Sample000033) the walk stops as before; when it stops so on
+    /// one side only, the other side gives the spread.
     static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512,
                                greyStep: Double = 0) -> (level: Double, spread: Double) {
         let n = values.count
@@ -285,8 +286,14 @@ enum ColonySegmenter {
         while j < bins - 1 && goesOn(j, 1) { j += 1 }
         var i = k
         while i > 0 && goesOn(i, -1) { i -= 1 }
+        // The narrower side, except when only one side got past the peak's own tooth: the
+        // other side's half-width is then below one grey step and cannot be measured (a
+        // stretched 8-bit rendering whose background sits between two levels, Omnipose's
+        // Sample000306: teeth at 91 and 94 of 0.8 and 1 of the maximum, at 98 of 0.37).
+        var halfWidth = min(j - k, k - i)
+        if reach > 1 && (j - k < reach) != (k - i < reach) { halfWidth = max(j - k, k - i) }
         let level = edges[k] + width / 2
-        let spread = max(Double(min(j - k, k - i)) * width / 1.1774, width)
+        let spread = max(Double(halfWidth) * width / 1.1774, width)
         return (level, spread)
     }
 

@@ -196,6 +196,21 @@ final class ColonyTests: XCTestCase {
         XCTAssertEqual(oneLevel.spread, flat.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0) }.spread)
     }
 
+    /// A stretched 8-bit rendering whose background falls between two levels (teeth 3 apart at
+    /// 91 and 94 of 0.8 and 1 of the maximum, at 97 of 0.37, as Omnipose's Sample000306): only
+    /// the lower side gets past the peak's tooth, and it gives the spread.
+    func testOneSidedCombUsesTheMeasurableSide() {
+        var values: [Float] = []
+        for (level, share) in [(60, 0.5), (85, 0.05), (88, 0.15), (91, 0.8), (94, 1.0), (97, 0.37), (100, 0.07), (103, 0.03)] {
+            values += [Float](repeating: Float(level), count: Int(share * 20_000))
+        }
+        let peak = values.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0, greyStep: 3) }
+        XCTAssertEqual(peak.level, 94, accuracy: 0.5)
+        XCTAssertGreaterThan(peak.spread, 2)
+        XCTAssertLessThan(peak.spread, 4.5)
+        XCTAssertLessThan(values.withUnsafeBufferPointer { ColonySegmenter.backgroundPeak($0) }.spread, 1)
+    }
+
     func testGreyStep() {
         let eight = Image<UInt8>(uncheckedWidth: 64, height: 1, pixels: (0..<64).map { UInt8(100 + $0 % 7) })
         XCTAssertEqual(ColonySegmenter.greyStep(eight), 1)

@@ -105,7 +105,10 @@ def background_peak(s, bins=512, step=0.0):
     while i > 0 and goes_on(i, -1):
         i -= 1
     level = edges[k] + width / 2
-    return float(level), float(max(min(j - k, k - i) * width / 1.1774, width))
+    half_width = min(j - k, k - i)
+    if reach > 1 and ((j - k < reach) != (k - i < reach)):   # one side within the peak's own tooth: unmeasurable
+        half_width = max(j - k, k - i)
+    return float(level), float(max(half_width * width / 1.1774, width))
 
 
 def drop_small(lab, min_px):
