@@ -170,28 +170,38 @@ enum ColonySegmenter {
 
     /// `backgroundPeak` of a frame: of all its pixels up to 4 MP, of every `statisticsRowStep`-th
     /// row beyond.
-    static func backgroundPeak(of image: Image<Float>, greyStep: Double = 0) -> (level: Double, spread: Double) {
-        statisticsSample(image).withUnsafeBufferPointer { backgroundPeak($0, greyStep: greyStep) }
+    static func backgroundPeak(of image: Image<Float>, greyStepOf: () -> Double = { 0 }) -> (level: Double, spread: Double) {
+        statisticsSample(image).withUnsafeBufferPointer { backgroundPeak($0, greyStepOf: greyStepOf) }
     }
 
     /// The step between the grey levels a frame actually holds, when its values are whole
     /// numbers in 0…65535 (8- and 16-bit cameras; 8-bit renderings whose contrast was stretched,
     /// so that only every 3rd level occurs): the median gap (the upper middle one) between
     /// consecutive values that each hold at least 1 % of the pixels of the most frequent one.
-    /// 0 when some value is not such a whole number. Read on every `statisticsRowStep`-th row.
+    /// 0 when some value is not such a whole number. Read on evenly spaced rows, about
+    /// `greyStepSample` pixels in all.
     static func greyStep<P: GreyPixel>(_ image: Image<P>) -> Double {
-        let w = image.width, h = image.height, step = statisticsRowStep(pixels: image.count)
+        let w = image.width, h = image.height
+        guard w > 0, h > 0 else { return 0 }
+        let rowStep = max(1, image.count / greyStepSample)
         var counts = [Int](repeating: 0, count: 65536)
         let whole: Bool = image.withUnsafeBufferPointer { p in
             counts.withUnsafeMutableBufferPointer { c in
-                var y = 0
-                while y < h {
+                // integer frames are whole numbers in range by their type: count them directly
+                if let bytes = p as? UnsafeBufferPointer<UInt8> {
+                    for y in stride(from: 0, to: h, by: rowStep) { for i in (y * w)..<(y * w + w) { c[Int(bytes[i])] += 1 } }
+                    return true
+                }
+                if let words = p as? UnsafeBufferPointer<UInt16> {
+                    for y in stride(from: 0, to: h, by: rowStep) { for i in (y * w)..<(y * w + w) { c[Int(words[i])] += 1 } }
+                    return true
+                }
+                for y in stride(from: 0, to: h, by: rowStep) {
                     for i in (y * w)..<(y * w + w) {
                         let v = p[i].floatValue
                         guard v >= 0, v <= 65535, v == v.rounded(.towardZero) else { return false }
                         c[Int(v)] += 1
                     }
-                    y += step
                 }
                 return true
             }
@@ -207,6 +217,9 @@ enum ColonySegmenter {
         gaps.sort()
         return Double(gaps[gaps.count / 2])
     }
+
+    /// About this many pixels are read for `greyStep` (every k-th row).
+    static let greyStepSample = 250_000
 
     /// Background level and spread of a smoothed frame (the prototype's `background_peak`): a
     /// 512-bin histogram over [p0.5, p99.5] smoothed by a 5-bin box; the level is the centre of
@@ -227,6 +240,18 @@ enum ColonySegmenter {
     /// one side only, the other side gives the spread.
     static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512,
                                greyStep: Double = 0) -> (level: Double, spread: Double) {
+        backgroundPeak(values, bins: bins, greyStepOf: { greyStep })
+    }
+
+    /// Grey steps this wide or wider are not looked for: `backgroundPeak` asks for the step only
+    /// when its bins are narrower (8-bit frames, 16-bit ones with a narrow range), which spares
+    /// 16-bit camera frames (bins of 10–60 levels) the pass over the frame.
+    static let widestGreyStep = 64.0
+
+    /// `backgroundPeak` with the grey step computed only if a bin is narrower than
+    /// `widestGreyStep` (`greyStepOf` is called at most once).
+    static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512,
+                               greyStepOf: () -> Double) -> (level: Double, spread: Double) {
         let n = values.count
         // the order statistics numpy's percentile and median read, found exactly in two passes
         let pLow = Double(n - 1) * 0.005, pHigh = Double(n - 1) * 0.995
@@ -271,6 +296,7 @@ enum ColonySegmenter {
         if k == med { while k > 0 && box[k - 1] > box[k] { k -= 1 } }
         let width = edges[1] - edges[0]
         // bins a grey step spans: the walk looks this far ahead (1: the next bin only)
+        let greyStep = width < widestGreyStep ? greyStepOf() : 0
         let reach = greyStep > width ? Int((greyStep / width).rounded(.up)) : 1
         func aboveHalf(_ b: Int) -> Bool { 2 * box[b] > box[k] }
         func goesOn(_ b: Int, _ direction: Int) -> Bool {
@@ -408,15 +434,19 @@ enum ColonySegmenter {
         // 1. normalise (as dark cells first; bright cells: the negative, same machinery)
         var smooth = smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: polarity == .bright)
         var darkCells = polarity != .bright
-        let step = greyStep(image)
-        var (bg, spread) = backgroundPeak(of: smooth, greyStep: step)
+        var step: Double? = nil
+        func greyStepOnce() -> Double {
+            if step == nil { step = greyStep(image) }
+            return step!
+        }
+        var (bg, spread) = backgroundPeak(of: smooth, greyStepOf: greyStepOnce)
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         var s = smooth.map { ($0 - level) / scale }
         if polarity == .auto && !s.withUnsafeBufferPointer(looksDark) {
             if onlyDark { return nil }
             darkCells = false
             smooth = smooth.map { -$0 }
-            (bg, spread) = backgroundPeak(of: smooth, greyStep: step)
+            (bg, spread) = backgroundPeak(of: smooth, greyStepOf: greyStepOnce)
             level = Float(bg); scale = Float(max(spread, 1e-6))
             s = smooth.map { ($0 - level) / scale }
         }

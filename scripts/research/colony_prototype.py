@@ -94,6 +94,7 @@ def background_peak(s, bins=512, step=0.0):
     width = edges[1] - edges[0]
     # with a grey step wider than a bin (8-bit frames, little smoothing: a comb of one tooth per level), the
     # walk goes on past a bin at or below half while a bin above half lies within one step
+    step = step if width < 64 else 0.0     # Swift: widestGreyStep (16-bit bins skip the step's pass)
     reach = int(np.ceil(step / width)) if step > width else 1
 
     def goes_on(b, d):
