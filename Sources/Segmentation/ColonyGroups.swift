@@ -54,12 +54,8 @@ extension ColonySegmenter {
                                          bright: polarity == .bright)
         var darkCells = polarity != .bright
         lap("smooth")
-        var step: Double? = nil   // the frame's grey step, read only if the histogram needs it
-        func greyStepOnce() -> Double {
-            if step == nil { step = greyStep(image) }
-            return step!
-        }
-        var (bg, spread) = backgroundPeak(of: &s, flattening: &flat, greyStepOf: greyStepOnce)
+        let step = greyStep(image)
+        var (bg, spread) = backgroundPeak(of: &s, flattening: &flat, greyStep: step)
         lap("peak")
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         let tFg = Float(p.foregroundSigmas)
@@ -73,7 +69,7 @@ extension ColonySegmenter {
             FramePool.shared.give(&s.pixels)
             (s, flat) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: false)
             flat.negate = true
-            (bg, spread) = backgroundPeak(of: &s, flattening: &flat, greyStepOf: greyStepOnce)
+            (bg, spread) = backgroundPeak(of: &s, flattening: &flat, greyStep: step)
             level = Float(bg); scale = Float(max(spread, 1e-6))
             fgPixels = []
             fgPixels = normalise(&s, level: level, scale: scale, threshold: tFg, flattening: &flat).mask
@@ -216,15 +212,15 @@ extension ColonySegmenter {
     /// read every row (frames up to 4 MP) the frame itself is flattened first and nothing is left
     /// to do; otherwise the sample's rows are copied, then flattened.
     static func backgroundPeak(of image: inout Image<Float>, flattening: inout Flattening,
-                               greyStepOf: () -> Double) -> (level: Double, spread: Double) {
+                               greyStep: Double) -> (level: Double, spread: Double) {
         let step = statisticsRowStep(pixels: image.count)
         guard step > 1, !flattening.isIdentity else {
             flattening.apply(to: &image)
-            return backgroundPeak(of: image, greyStepOf: greyStepOf)
+            return backgroundPeak(of: image, greyStep: greyStep)
         }
         let w = image.width
         let sample = statisticsSample(image, step: step) { k, row in flattening.apply(row: k * step, row, width: w) }
-        return sample.withUnsafeBufferPointer { backgroundPeak($0, greyStepOf: greyStepOf) }
+        return sample.withUnsafeBufferPointer { backgroundPeak($0, greyStep: greyStep) }
     }
 
     /// `s = (s − level) / scale` in place, the foreground `s < −threshold`, and the counts of
@@ -668,7 +664,7 @@ extension ColonySegmenter {
                                         widthPixels: Double) -> (dark: Int, bright: Int, pixels: Int) {
         let r = p.resolved(widthPixels: widthPixels)
         var (s, flat) = smoothForNormalising(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: false)
-        let (bg, spread) = backgroundPeak(of: &s, flattening: &flat, greyStepOf: { greyStep(image) })
+        let (bg, spread) = backgroundPeak(of: &s, flattening: &flat, greyStep: greyStep(image))
         let counts = normalise(&s, level: Float(bg), scale: Float(max(spread, 1e-6)),
                                threshold: Float(p.foregroundSigmas), flattening: &flat)
         FramePool.shared.give(&s.pixels)

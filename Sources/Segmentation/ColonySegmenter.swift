@@ -170,8 +170,8 @@ enum ColonySegmenter {
 
     /// `backgroundPeak` of a frame: of all its pixels up to 4 MP, of every `statisticsRowStep`-th
     /// row beyond.
-    static func backgroundPeak(of image: Image<Float>, greyStepOf: () -> Double = { 0 }) -> (level: Double, spread: Double) {
-        statisticsSample(image).withUnsafeBufferPointer { backgroundPeak($0, greyStepOf: greyStepOf) }
+    static func backgroundPeak(of image: Image<Float>, greyStep: Double = 0) -> (level: Double, spread: Double) {
+        statisticsSample(image).withUnsafeBufferPointer { backgroundPeak($0, greyStep: greyStep) }
     }
 
     /// The step between the grey levels a frame actually holds, when its values are whole
@@ -238,20 +238,12 @@ enum ColonySegmenter {
     /// 3,893 objects for 214 cells. Where the next tooth is below half (a background that
     /// occupies one level, Omnipose's Sample000033) the walk stops as before; when it stops so on
     /// one side only, the other side gives the spread.
-    static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512,
-                               greyStep: Double = 0) -> (level: Double, spread: Double) {
-        backgroundPeak(values, bins: bins, greyStepOf: { greyStep })
-    }
-
-    /// Grey steps this wide or wider are not looked for: `backgroundPeak` asks for the step only
-    /// when its bins are narrower (8-bit frames, 16-bit ones with a narrow range), which spares
-    /// 16-bit camera frames (bins of 10–60 levels) the pass over the frame.
+    /// Bins this wide or wider ignore the grey step (16-bit camera frames have bins of 10–60
+    /// levels and steps of 1; no camera leaves gaps of 64 levels).
     static let widestGreyStep = 64.0
 
-    /// `backgroundPeak` with the grey step computed only if a bin is narrower than
-    /// `widestGreyStep` (`greyStepOf` is called at most once).
     static func backgroundPeak(_ values: UnsafeBufferPointer<Float>, bins: Int = 512,
-                               greyStepOf: () -> Double) -> (level: Double, spread: Double) {
+                               greyStep: Double = 0) -> (level: Double, spread: Double) {
         let n = values.count
         // the order statistics numpy's percentile and median read, found exactly in two passes
         let pLow = Double(n - 1) * 0.005, pHigh = Double(n - 1) * 0.995
@@ -296,8 +288,8 @@ enum ColonySegmenter {
         if k == med { while k > 0 && box[k - 1] > box[k] { k -= 1 } }
         let width = edges[1] - edges[0]
         // bins a grey step spans: the walk looks this far ahead (1: the next bin only)
-        let greyStep = width < widestGreyStep ? greyStepOf() : 0
-        let reach = greyStep > width ? Int((greyStep / width).rounded(.up)) : 1
+        let usedStep = width < widestGreyStep ? greyStep : 0
+        let reach = usedStep > width ? Int((usedStep / width).rounded(.up)) : 1
         func aboveHalf(_ b: Int) -> Bool { 2 * box[b] > box[k] }
         func goesOn(_ b: Int, _ direction: Int) -> Bool {
             if aboveHalf(b) { return true }
@@ -434,19 +426,15 @@ enum ColonySegmenter {
         // 1. normalise (as dark cells first; bright cells: the negative, same machinery)
         var smooth = smoothAndFlatten(image, parameters: p, resolved: r, widthPixels: widthPixels, bright: polarity == .bright)
         var darkCells = polarity != .bright
-        var step: Double? = nil
-        func greyStepOnce() -> Double {
-            if step == nil { step = greyStep(image) }
-            return step!
-        }
-        var (bg, spread) = backgroundPeak(of: smooth, greyStepOf: greyStepOnce)
+        let step = greyStep(image)
+        var (bg, spread) = backgroundPeak(of: smooth, greyStep: step)
         var level = Float(bg), scale = Float(max(spread, 1e-6))
         var s = smooth.map { ($0 - level) / scale }
         if polarity == .auto && !s.withUnsafeBufferPointer(looksDark) {
             if onlyDark { return nil }
             darkCells = false
             smooth = smooth.map { -$0 }
-            (bg, spread) = backgroundPeak(of: smooth, greyStepOf: greyStepOnce)
+            (bg, spread) = backgroundPeak(of: smooth, greyStep: step)
             level = Float(bg); scale = Float(max(spread, 1e-6))
             s = smooth.map { ($0 - level) / scale }
         }

@@ -42,7 +42,7 @@ extension ShapeRepair {
                 }
                 if x < hole.x1 { free.append(LabelRuns.Run(y: hole.y, x0: x, x1: hole.x1)) }
             }
-            out.appendUnchecked(label: cells.labels[k], runs: merged(Array(cells.runs(of: k)), free))
+            out.appendUnchecked(label: cells.labels[k], runs: merged(cells.runs(of: k), free[...]))
             next += 1
         }
         return out
@@ -92,7 +92,7 @@ extension ShapeRepair {
             for g in rowGaps[t]..<rowGaps[t + 1] {
                 if t == 0 || t == rows - 1 { open[g] = true; continue }
                 let gap = gaps[g]
-                for u in [t - 1, t + 1] {
+                for u in stride(from: t - 1, through: t + 1, by: 2) {
                     let lo = base + rowRuns[u], hi = base + rowRuns[u + 1]
                     // outside the object's extent in row u: reaches the box's left or right edge
                     if lo == hi || (gap.x0 < runs[lo].x0 && runs[lo].x0 > minX)
@@ -112,12 +112,12 @@ extension ShapeRepair {
 
     /// Two sets of runs of one object (each sorted by row, then column; disjoint) as one,
     /// sorted, with runs that touch in a row joined.
-    static func merged(_ a: [LabelRuns.Run], _ b: [LabelRuns.Run]) -> [LabelRuns.Run] {
+    static func merged(_ a: ArraySlice<LabelRuns.Run>, _ b: ArraySlice<LabelRuns.Run>) -> [LabelRuns.Run] {
         var out: [LabelRuns.Run] = []
         out.reserveCapacity(a.count + b.count)
-        var i = 0, j = 0
-        while i < a.count || j < b.count {
-            let takeA = j == b.count || (i < a.count && (a[i].y, a[i].x0) < (b[j].y, b[j].x0))
+        var i = a.startIndex, j = b.startIndex
+        while i < a.endIndex || j < b.endIndex {
+            let takeA = j == b.endIndex || (i < a.endIndex && (a[i].y, a[i].x0) < (b[j].y, b[j].x0))
             let r = takeA ? a[i] : b[j]
             if takeA { i += 1 } else { j += 1 }
             if let l = out.last, l.y == r.y, l.x1 == r.x0 {

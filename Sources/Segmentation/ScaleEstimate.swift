@@ -79,18 +79,20 @@ public enum ScaleEstimate {
                               parameters p: SegmentationParameters) throws -> Polarity? {
         guard p.polarity == .auto, p.method == .auto || p.method == .colony else { return nil }
         var dark = 0, bright = 0, pixels = 0
+        func add<P: GreyPixel>(_ image: Image<P>) {
+            let tails = ColonySegmenter.darkTails(image, parameters: p.colony, widthPixels: coarseLadder[0])
+            dark += tails.dark; bright += tails.bright; pixels += tails.pixels
+        }
         for k in 0..<count {
-            let tails: (dark: Int, bright: Int, pixels: Int)
             switch try frame(k) {
             case .float(let image):
                 if let v = image.withUnsafeBufferPointer({ Otsu.firstNonFinite($0) }) {
                     throw FrameFailure(sample: k, problem: ParameterError.invalid(name: "image", value: "\(v)", reason: "pixels must be finite").description)
                 }
-                tails = ColonySegmenter.darkTails(image, parameters: p.colony, widthPixels: coarseLadder[0])
-            case .uint16(let image): tails = ColonySegmenter.darkTails(image, parameters: p.colony, widthPixels: coarseLadder[0])
-            case .uint8(let image): tails = ColonySegmenter.darkTails(image, parameters: p.colony, widthPixels: coarseLadder[0])
+                add(image)
+            case .uint16(let image): add(image)
+            case .uint8(let image): add(image)
             }
-            dark += tails.dark; bright += tails.bright; pixels += tails.pixels
         }
         return ColonySegmenter.looksDark(dark: dark, bright: bright, pixels: pixels) ? .dark : .bright
     }

@@ -80,7 +80,7 @@ final class BackgroundSurfaceTests: XCTestCase {
             var (fused, flattening) = ColonySegmenter.smoothForNormalising(image, parameters: p, resolved: r,
                                                                            widthPixels: width, bright: bright)
             XCTAssertNotNil(flattening.surface, "a surface was fitted")
-            let (level, spread) = ColonySegmenter.backgroundPeak(of: &fused, flattening: &flattening, greyStepOf: { 0 })
+            let (level, spread) = ColonySegmenter.backgroundPeak(of: &fused, flattening: &flattening, greyStep: 0)
             XCTAssertEqual(level, wholeLevel, "bright \(bright)")
             XCTAssertEqual(spread, wholeSpread, "bright \(bright)")
             let fusedResult = ColonySegmenter.normalise(&fused, level: Float(level), scale: Float(spread), threshold: 3,
